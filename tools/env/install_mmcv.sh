@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Install mmcv 2.1.0 (full, with compiled ops) into the active Python.
+#
+# Order of preference:
+#   1. already installed and `mmcv._ext` imports -> nothing to do;
+#   2. a prebuilt wheel: $USSL_MMCV_WHEEL, ../shared/wheels/, or our cache;
+#   3. build from the PyPI sdist, patched for torch 2.14 (C++20), and cache
+#      the wheel in ${USSL_CACHE:-~/.cache/ussl_mm}/wheels for the next time.
+#
+# Usage: PYTHON=.venv/bin/python bash tools/env/install_mmcv.sh
+set -euo pipefail
+
+PYTHON=${PYTHON:-python}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${USSL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ussl_mm}
+VERSION=2.1.0
+# sha256 of the wheel in ../shared/wheels (built from the sdist as below).
+SHARED_SHA=aa8865739ab383bcfa380c9ce8865aa3233758c72aedd8f62825f50ef2ebfb87
+
+log() { echo "[install_mmcv] $*"; }
+
+if "$PYTHON" - <<PYEOF 2>/dev/null
+import mmcv, mmcv._ext  # noqa: F401
+assert mmcv.__version__ == '$VERSION', mmcv.__version__
+PYEOF
+then
+    log "mmcv $VERSION with ops already installed"
+    exit 0
+fi
+
+PYTAG=$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+ARCH=$(uname -m)
+WHEEL_NAME="mmcv-$VERSION-$PYTAG-$PYTAG-linux_$ARCH.whl"
+
+candidates=()
+[ -n "${USSL_MMCV_WHEEL:-}" ] && candidates+=("$USSL_MMCV_WHEEL")
+candidates+=("$ROOT/../shared/wheels/$WHEEL_NAME" "$CACHE/wheels/$WHEEL_NAME")
+
+for whl in "${candidates[@]}"; do
+    [ -f "$whl" ] || continue
+    if [[ "$whl" == */shared/wheels/* ]]; then
+        got=$(sha256sum "$whl" | cut -d' ' -f1)
+        if [ "$got" != "$SHARED_SHA" ]; then
+            log "WARNING: $whl has sha256 $got, expected $SHARED_SHA; ignoring it"
+            continue
+        fi
+    fi
+    log "installing prebuilt wheel $whl"
+    "$PYTHON" -m pip install --no-deps "$whl"
+    exit 0
+done
+
+log "no prebuilt wheel for $PYTAG/$ARCH; building mmcv $VERSION from the sdist"
+log "(about 12 minutes on 2 cores; the wheel is cached in $CACHE/wheels)"
+TORCH=$("$PYTHON" -c 'import torch; print(torch.__version__)') || {
+    log "ERROR: torch must be installed before mmcv (run tools/env/setup.sh)"; exit 1; }
+log "building against torch $TORCH"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+"$PYTHON" -m pip download --no-deps --no-binary :all: "mmcv==$VERSION" -d "$WORK"
+tar xzf "$WORK/mmcv-$VERSION.tar.gz" -C "$WORK"
+SRC="$WORK/mmcv-$VERSION"
+# torch >= 2.14 headers require C++20; mmcv 2.1.0 hard-codes c++14/c++17.
+sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
+# mmcv's setup.py imports pkg_resources (setuptools<81) and torch, so the
+# build must see the venv's packages: --no-build-isolation.
+"$PYTHON" -m pip install -q 'setuptools>=77,<81' wheel ninja
+mkdir -p "$CACHE/wheels"
+(cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+    CFLAGS=-g0 CXXFLAGS=-g0 \
+    "$PYTHON" -m pip wheel --no-build-isolation --no-deps -w "$WORK/dist" .)
+built=$(ls "$WORK"/dist/mmcv-$VERSION-*.whl | head -1)
+cp "$built" "$CACHE/wheels/$WHEEL_NAME"
+"$PYTHON" -m pip install --no-deps "$CACHE/wheels/$WHEEL_NAME"
+log "built and cached $CACHE/wheels/$WHEEL_NAME"
