@@ -1,1 +1,5 @@
-from . import compat  # noqa: F401
+from . import compat  # noqa: F401  (first: patches torch.load allow-list)
+from .checkpoint import load_checkpoint_strict
+from .config import enable_amp, strip_collate_scope
+
+__all__ = ['load_checkpoint_strict', 'enable_amp', 'strip_collate_scope']

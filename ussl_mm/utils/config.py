@@ -1,0 +1,64 @@
+"""Config fix-ups applied by ``tools/train.py`` and ``tools/test.py``."""
+import logging
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+
+def strip_collate_scope(cfg: Config) -> Config:
+    """Remove ``_scope_`` that mmengine injects into ``collate_fn``.
+
+    One reason: a config inheriting ``mmpretrain::`` (or ``mmseg::``) bases
+    gets ``_scope_`` added to every dict with a ``type``. The Runner builds
+    ``collate_fn`` with ``functools.partial(fn, **cfg)``, so the extra key ends
+    in ``default_collate() got an unexpected keyword argument '_scope_'``.
+    ``collate_fn`` resolves through mmengine's FUNCTIONS registry, where the
+    scope is meaningless, so dropping the key is safe.
+    """
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if isinstance(loader, dict) and isinstance(
+                loader.get('collate_fn'), dict):
+            loader['collate_fn'].pop('_scope_', None)
+    return cfg
+
+
+def enable_amp(cfg: Config, cuda: bool) -> Config:
+    """Switch ``cfg.optim_wrapper`` to mixed precision.
+
+    On a GPU this is mmengine's ``AmpOptimWrapper`` (fp16 with dynamic loss
+    scaling), exactly as mmseg/mmpretrain's ``--amp``. Without a GPU, mmengine's
+    wrapper refuses to start, so ussl_mm's ``CPUAmpOptimWrapper`` (bf16
+    autocast, channels-last) is used instead.
+
+    Args:
+        cfg (Config): The config to modify in place.
+        cuda (bool): Whether training runs on CUDA.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    amp_types = ('AmpOptimWrapper', 'CPUAmpOptimWrapper')
+    if wrapper in amp_types:
+        print_log(
+            f'AMP training is already enabled in your config ({wrapper}).',
+            logger='current',
+            level=logging.WARNING)
+        if wrapper == 'AmpOptimWrapper' and not cuda:
+            raise RuntimeError(
+                'The config uses AmpOptimWrapper, which needs a GPU, but no '
+                'GPU is available. Use optim_wrapper.type=CPUAmpOptimWrapper '
+                '(bf16 autocast on CPU) instead.')
+        return cfg
+    if wrapper != 'OptimWrapper':
+        raise ValueError(
+            '`--amp` is only supported when the optimizer wrapper type is '
+            f'`OptimWrapper`, but the config has `{wrapper}`.')
+    if cuda:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    else:
+        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+        cfg.optim_wrapper.dtype = 'bfloat16'
+    return cfg
