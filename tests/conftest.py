@@ -1,0 +1,31 @@
+"""Shared fixtures. Every test imports ``ussl_mm`` so all modules are
+registered exactly as ``custom_imports`` does it for users."""
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import ussl_mm  # noqa: F401
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def _small_threads():
+    # Tests are tiny; two threads is what CI has.
+    torch.set_num_threads(2)
+    yield
+
+
+@pytest.fixture
+def tiny_image_folder(tmp_path):
+    """Eight 40x40 grayscale PNGs with random texture in ``tmp_path/imgs``."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / 'imgs'
+    folder.mkdir()
+    for i in range(8):
+        img = rng.integers(0, 255, (40, 40), dtype=np.uint8)
+        cv2.imwrite(str(folder / f'img_{i:02d}.png'), img)
+    return folder
