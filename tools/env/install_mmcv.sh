@@ -11,6 +11,8 @@
 set -euo pipefail
 
 PYTHON=${PYTHON:-python}
+# absolute path: the build below runs from another directory
+PYTHON=$("$PYTHON" -c 'import sys; print(sys.executable)')
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${USSL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ussl_mm}
 VERSION=2.1.0
