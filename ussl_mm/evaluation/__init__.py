@@ -1,1 +1,3 @@
+from .metrics import PerClassIoUMetric  # noqa: F401
 
+__all__ = ['PerClassIoUMetric']
