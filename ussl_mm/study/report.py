@@ -112,7 +112,7 @@ def build_report(records: List[Dict], baseline: str, work_dir: str,
         f'Δ = paired difference in {primary_metric} vs `{baseline}` '
         '(same fraction, same seed). p: two-sided Wilcoxon signed-rank '
         f'test on per-image foreground {primary_metric.lstrip("m")} '
-        '(pooled over seeds), n = image pairs.')
+        '(each image averaged over seeds), n = test images.')
     lines.append('')
     header = ['labels', 'init'] + metrics + [f'Δ {primary_metric}', 'p (n)']
     lines.append('| ' + ' | '.join(header) + ' |')
@@ -135,7 +135,8 @@ def build_report(records: List[Dict], baseline: str, work_dir: str,
             if init == baseline:
                 cells += ['—', '—']
             else:
-                deltas, a_img, b_img = [], [], []
+                deltas = []
+                a_img, b_img = defaultdict(list), defaultdict(list)
                 for r in runs:
                     base = by.get((baseline, frac, r['seed']))
                     if base is None:
@@ -146,13 +147,17 @@ def build_report(records: List[Dict], baseline: str, work_dir: str,
                     sa = _per_image_scores(r['work_dir'], pm)
                     sb = _per_image_scores(base['work_dir'], pm)
                     if sa and sb:
-                        for k in sorted(set(sa) & set(sb)):
-                            a_img.append(sa[k])
-                            b_img.append(sb[k])
+                        for k in set(sa) & set(sb):
+                            a_img[k].append(sa[k])
+                            b_img[k].append(sb[k])
                 mean, sd = _mean_sd(deltas)
                 sign = '+' if mean >= 0 else ''
                 cells.append(sign + _pm(mean, sd))
-                stat = paired_wilcoxon(a_img, b_img)
+                # Seeds of one image are not independent samples: average
+                # them, then test across images.
+                imgs = sorted(a_img)
+                stat = paired_wilcoxon([np.mean(a_img[k]) for k in imgs],
+                                       [np.mean(b_img[k]) for k in imgs])
                 summary[(init, frac)]['stat'] = stat
                 cells.append('n/a' if math.isnan(stat['p']) else
                              f'{stat["p"]:.3g} ({stat["n"]})')
