@@ -1,1 +1,3 @@
 
+from .pretrained_encoder_hook import PretrainedEncoderHook  # noqa: F401
+__all__ = ['PretrainedEncoderHook']

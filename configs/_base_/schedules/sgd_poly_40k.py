@@ -1,0 +1,25 @@
+# Segmentation fine-tuning schedule (mmseg's schedule_40k): SGD lr 0.01,
+# poly decay, 40k iterations, validation and checkpoints every 4k.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    clip_grad=None)
+
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=1e-4,
+        power=0.9,
+        begin=0,
+        end=40000,
+        by_epoch=False)
+]
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000, val_interval=4000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+default_hooks = dict(
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=4000,
+        max_keep_ckpts=1, save_best='mIoU', rule='greater'))
