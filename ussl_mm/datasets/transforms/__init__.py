@@ -1,1 +1,3 @@
 
+from .inpainting import (ContextPredictionCorruption,  # noqa: F401
+                         ContextRestorationCorruption)
