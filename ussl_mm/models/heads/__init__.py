@@ -1,1 +1,3 @@
+from .inpainting_head import InpaintingHead
 
+__all__ = ['InpaintingHead']
