@@ -1,0 +1,38 @@
+# Unlabelled MRI slices for inpainting pretraining (mmpretrain scope, so the
+# mmseg-registered dataset is named `mmseg.NiftiMRIDataset`). The dataset
+# emits float32 H x W x 3 slices already z-scored per volume, hence mean 0 /
+# std 1 in the preprocessor (set by the leaf configs from `mean`/`std`) and `fill=0.0` (= the volume mean) for context
+# prediction. Generate a demo set with
+#   python tools/dataset_converters/generate_synthetic_nifti.py \
+#       --out data/nifti_mri --modality mri
+data_root = 'data/nifti_mri'
+crop_size = (256, 256)
+mean = [0.0, 0.0, 0.0]
+std = [1.0, 1.0, 1.0]
+
+# Sweep variables (one each): patch size K and sampling. Override from the
+# command line with the pipeline index of the corruption transform (1):
+#   --cfg-options train_dataloader.dataset.pipeline.1.patch_size=16 \
+#                 train_dataloader.dataset.pipeline.1.sampling=random
+patch_size = 32
+sampling = 'poisson'
+
+train_pipeline = [
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='ContextRestorationCorruption', patch_size=patch_size,
+         sampling=sampling, min_area_ratio=0.25, num_precomputed=100),
+    dict(type='PackInputs', algorithm_keys=['gt_img', 'corruption_mask']),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='mmseg.NiftiMRIDataset',
+        data_root=data_root,
+        # No masks: pretraining is label-free.
+        data_prefix=dict(img_path='img_dir/train'),
+        slice_axis=2,
+        pipeline=train_pipeline))

@@ -1,0 +1,57 @@
+# U-Net segmentor (mmseg `EncoderDecoder` + `UNet` + `FCNHead`, as mmseg's
+# `fcn_unet_s5-d16.py`) that fine-tunes inpainting checkpoints. The
+# `backbone` dict equals the one in `unet_inpainting.py` (GroupNorm + weight
+# standardisation, He init), so every `backbone.encoder.*` /
+# `backbone.decoder.*` key of a ContextRestoration / ContextPrediction
+# checkpoint maps one to one (tests/test_engine/test_unet_transfer.py).
+# Loss: CE + batch-aggregate Dice (`BatchDiceLoss`, see its docstring for why
+# not mmseg's `DiceLoss`). Dice only: `model.decode_head.loss_decode=
+# dict(type='BatchDiceLoss')`.
+default_scope = 'mmseg'
+
+conv_cfg = dict(type='ConvWS')
+norm_cfg = dict(type='GN', num_groups=8, requires_grad=True)
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=dict(
+        type='SegDataPreProcessor',
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255),
+    pretrained=None,
+    backbone=dict(
+        type='UNet',
+        in_channels=3,
+        base_channels=64,
+        num_stages=5,
+        strides=(1, 1, 1, 1, 1),
+        enc_num_convs=(2, 2, 2, 2, 2),
+        dec_num_convs=(2, 2, 2, 2),
+        downsamples=(True, True, True, True),
+        enc_dilations=(1, 1, 1, 1, 1),
+        dec_dilations=(1, 1, 1, 1),
+        with_cp=False,
+        conv_cfg=conv_cfg,
+        norm_cfg=norm_cfg,
+        act_cfg=dict(type='ReLU'),
+        upsample_cfg=dict(type='InterpConv'),
+        norm_eval=False,
+        init_cfg=dict(type='Kaiming', layer='Conv2d', mode='fan_in',
+                      nonlinearity='relu')),
+    decode_head=dict(
+        type='FCNHead',
+        in_channels=64,
+        in_index=4,
+        channels=64,
+        num_convs=1,
+        concat_input=False,
+        dropout_ratio=0.1,
+        num_classes=2,
+        norm_cfg=norm_cfg,
+        align_corners=False,
+        loss_decode=[
+            dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+            dict(type='BatchDiceLoss', loss_weight=1.0)
+        ]),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))

@@ -1,0 +1,13 @@
+# Fine-tune the CPU context-prediction checkpoint (same U-Net fine-tuning as
+# the context-restoration benchmark; only the checkpoint differs).
+_base_ = ['../../context_restoration/benchmarks/unet-tiny_context-restoration-pre_adam-lr1e-3-150it_nifti-mri-128_cpu.py']
+
+custom_hooks = [
+    dict(
+        type='PretrainedEncoderHook',
+        checkpoint='work_dirs/context-prediction_unet-tiny_1xb8-adam-120it'
+        '_nifti-mri-128_cpu/iter_120.pth',
+        mode='encoder',
+        parts=dict(encoder='backbone.encoder.', decoder='backbone.decoder.'),
+        freeze_iters=0)
+]
