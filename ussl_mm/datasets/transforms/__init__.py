@@ -1,3 +1,7 @@
 
 from .inpainting import (ContextPredictionCorruption,  # noqa: F401
                          ContextRestorationCorruption)
+from .loading import LoadUSAnnotations, LoadUSImage  # noqa: F401
+from .ultrasound import (USDepthGain, USGainGamma,  # noqa: F401
+                         USGaussianBlur, USHorizontalFlip, USRandomAffine,
+                         USRandomResizedCrop, USSpeckleNoise)

@@ -1,0 +1,41 @@
+# Two-view ultrasound pipeline for DenseCL/MoCo pretraining (mmpretrain
+# scope) over the knee training images; val/test never enter pretraining.
+_base_ = ['./knee_us_common.py']
+
+# Ultrasound-safe view: no hue/saturation/grayscale (the image is gray), no
+# vertical flip (depth has physics on it), only mild monotone intensity
+# changes (echogenicity is the signal).
+view_pipeline = [
+    dict(type='USRandomResizedCrop', size=224, scale=(0.2, 1.0)),
+    dict(type='USHorizontalFlip', prob=0.5),
+    dict(type='USRandomAffine', prob=0.5, max_angle=10, scale=(0.9, 1.1)),
+    dict(type='USGainGamma', prob=0.8, gain=(0.7, 1.3), gamma=(0.7, 1.4)),
+    dict(type='USDepthGain', prob=0.5, slope=(-0.4, 0.4)),
+    dict(type='USSpeckleNoise', prob=0.5, sigma=(0.05, 0.2)),
+    dict(type='USGaussianBlur', prob=0.5, sigma=(0.1, 1.5)),
+]
+train_pipeline = [
+    dict(type='LoadUSImage'),
+    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
+    dict(type='PackInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='UnlabelledImageDataset',
+        data_root={{_base_.data_root}},
+        roots=['img_dir/train'],
+        exclude=['img_dir/val', 'img_dir/test'],
+        pipeline=train_pipeline))
+
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor',
+    mean={{_base_.mean}},
+    std={{_base_.std}},
+    to_rgb=True)

@@ -1,0 +1,70 @@
+# Knee-ultrasound effusion segmentation (mmseg scope). Select a label
+# fraction with one variable:
+#   --cfg-options train_dataloader.dataset.label_fraction=5
+_base_ = ['./knee_us_common.py']
+
+dataset_type = 'KneeUSDataset'
+
+train_pipeline = [
+    dict(type='LoadUSImage'),
+    dict(type='LoadUSAnnotations'),
+    dict(type='USRandomResizedCrop', size={{_base_.crop_size}},
+         scale=(0.5, 1.0), ratio=(3. / 4., 4. / 3.)),
+    dict(type='USHorizontalFlip', prob=0.5),
+    dict(type='USRandomAffine', prob=0.5, max_angle=10, scale=(0.9, 1.1)),
+    dict(type='USGainGamma', prob=0.8, gain=(0.8, 1.2), gamma=(0.8, 1.25)),
+    dict(type='USDepthGain', prob=0.3, slope=(-0.3, 0.3)),
+    dict(type='USSpeckleNoise', prob=0.3, sigma=(0.05, 0.15)),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadUSImage'),
+    dict(type='Resize', scale={{_base_.crop_size}}, keep_ratio=True),
+    # masks are loaded after Resize: metrics run at the original size
+    dict(type='LoadUSAnnotations'),
+    dict(type='PackSegInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root={{_base_.data_root}},
+        data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+        label_fraction=None,  # percent, e.g. 5; None = all images
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root={{_base_.data_root}},
+        data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
+        pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root={{_base_.data_root}},
+        data_prefix=dict(img_path='img_dir/test', seg_map_path='ann_dir/test'),
+        pipeline=test_pipeline))
+
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice'])
+test_evaluator = val_evaluator
+
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean={{_base_.mean}},
+    std={{_base_.std}},
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size={{_base_.crop_size}})
