@@ -1,0 +1,51 @@
+# CPU-scale sibling: tiny U-Net, 128 px, batch 8, 150 iterations, one
+# validation at the end. Run the CPU knee pretraining first.
+_base_ = ['./unet-s5-d16_context-restoration-pre_adam-lr1e-3-10k_knee-us-256.py']
+
+crop_size = (128, 128)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(
+        base_channels=16,
+        num_stages=4,
+        strides=(1, 1, 1, 1),
+        enc_num_convs=(2, 2, 2, 2),
+        dec_num_convs=(2, 2, 2),
+        downsamples=(True, True, True),
+        enc_dilations=(1, 1, 1, 1),
+        dec_dilations=(1, 1, 1)),
+    decode_head=dict(in_channels=16, in_index=3, channels=16))
+train_pipeline = [
+    dict(type='LoadUSImage'),
+    dict(type='LoadUSAnnotations'),
+    dict(type='USRandomResizedCrop', size=crop_size, scale=(0.5, 1.0),
+         ratio=(3. / 4., 4. / 3.)),
+    dict(type='USHorizontalFlip', prob=0.5),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadUSImage'),
+    dict(type='Resize', scale=crop_size, keep_ratio=True),
+    dict(type='LoadUSAnnotations'),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=8, num_workers=1, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
+param_scheduler = [
+    dict(type='MultiStepLR', milestones=[120], gamma=0.1, by_epoch=False)
+]
+train_cfg = dict(max_iters=150, val_interval=150)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=150, max_keep_ckpts=1))
+custom_hooks = [
+    dict(
+        type='PretrainedEncoderHook',
+        checkpoint='work_dirs/context-restoration_unet-tiny_1xb8-adam-120it'
+        '_knee-us-128_cpu/iter_120.pth',
+        mode='encoder',
+        parts=dict(encoder='backbone.encoder.', decoder='backbone.decoder.'),
+        freeze_iters=0)
+]

@@ -1,0 +1,33 @@
+# CPU-scale sibling: 4-stage, 16-channel U-Net, 128 px, batch 8, 120 iters.
+_base_ = ['./context-restoration_unet-s5-d16_1xb16-adam-10k_knee-us-256.py']
+
+crop_size = (128, 128)
+model = dict(
+    backbone=dict(
+        base_channels=16,
+        num_stages=4,
+        strides=(1, 1, 1, 1),
+        enc_num_convs=(2, 2, 2, 2),
+        dec_num_convs=(2, 2, 2),
+        downsamples=(True, True, True),
+        enc_dilations=(1, 1, 1, 1),
+        dec_dilations=(1, 1, 1)),
+    head=dict(in_channels=16))
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    dataset=dict(pipeline=[
+        dict(type='LoadUSImage'),
+        dict(type='Resize', scale=crop_size, keep_ratio=False),
+        dict(type='USHorizontalFlip', prob=0.5),
+        dict(type='ContextRestorationCorruption', patch_size=32,
+             sampling='poisson', min_area_ratio=0.25, num_precomputed=100),
+        dict(type='PackInputs', algorithm_keys=['gt_img', 'corruption_mask']),
+    ]))
+param_scheduler = [
+    dict(type='MultiStepLR', milestones=[100], gamma=0.1, by_epoch=False)
+]
+train_cfg = dict(max_iters=120)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=120, max_keep_ckpts=1))
