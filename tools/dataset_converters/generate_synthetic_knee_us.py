@@ -2,13 +2,18 @@
 
     python tools/dataset_converters/generate_synthetic_knee_us.py \
         --out data/knee_us --num-train 240 --num-val 60 --num-test 60 \
-        --size 256 --seed 0 [--workers 2]
+        --size 256 --seed 0 [--workers 2] \
+        [--preview docs/img/knee_us_samples.png]
 
 Writes ``{img_dir,ann_dir}/{train,val,test}/*.png`` (masks: 0 background,
 1 effusion) and the nested label-fraction splits in ``splits/``.
 """
 import argparse
+import os.path as osp
 import time
+
+import cv2
+import numpy as np
 
 from ussl_mm.datasets.synthetic import generate_knee_us
 
@@ -25,7 +30,36 @@ def parse_args():
     p.add_argument('--p-effusion', type=float, default=0.8)
     p.add_argument('--fractions', type=float, nargs='+',
                    default=[1, 5, 10, 25, 50, 100])
+    p.add_argument('--preview', default=None,
+                   help='also write a PNG grid (image | effusion outline | '
+                   'mask) of the first training images')
+    p.add_argument('--preview-rows', type=int, default=4)
     return p.parse_args()
+
+
+def write_preview(root, names, path, rows):
+    """Grid of ``rows`` x 2 samples, each ``image | outline | mask``."""
+    tiles = []
+    for name in names[:2 * rows]:
+        img = cv2.imread(osp.join(root, 'img_dir', 'train', name + '.png'), 0)
+        mask = cv2.imread(osp.join(root, 'ann_dir', 'train', name + '.png'), 0)
+        rgb = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        over = rgb.copy()
+        cnt, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL,
+                                  cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(over, cnt, -1, (0, 200, 255), 1)
+        m = cv2.cvtColor(mask * 255, cv2.COLOR_GRAY2BGR)
+        sep = np.full((img.shape[0], 4, 3), 255, np.uint8)
+        tiles.append(np.hstack([rgb, sep, over, sep, m]))
+    while len(tiles) % 2:
+        tiles.append(np.zeros_like(tiles[0]))
+    hsep = np.full((tiles[0].shape[0], 12, 3), 255, np.uint8)
+    lines = [np.hstack([tiles[i], hsep, tiles[i + 1]])
+             for i in range(0, len(tiles), 2)]
+    vsep = np.full((12, lines[0].shape[1], 3), 255, np.uint8)
+    grid = np.vstack([x for ln in lines for x in (ln, vsep)][:-1])
+    cv2.imwrite(path, grid)
+    print(f'preview: {path}')
 
 
 def main():
@@ -38,6 +72,9 @@ def main():
     for split, rows in res.items():
         print(f'{split:5s}: {len(rows):5d} images, '
               f'{sum(p for _, p in rows)} with effusion')
+    if a.preview:
+        write_preview(a.out, [nm for nm, _ in res['train']], a.preview,
+                      a.preview_rows)
     print(f'wrote {n} images in {dt:.1f} s ({n / dt:.0f} img/s) to {a.out}')
 
 

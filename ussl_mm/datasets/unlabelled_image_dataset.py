@@ -54,8 +54,9 @@ class UnlabelledImageDataset(BaseDataset):
         if len(repeats) != len(self.roots) or any(
                 int(r) < 1 or int(r) != r for r in repeats):
             raise ValueError(
-                f'repeats must hold one integer >= 1 per root: {len(self.roots)}'
-                f' roots {self.roots}, got repeats={list(repeats)}.')
+                'repeats must hold one integer >= 1 per root: '
+                f'{len(self.roots)} roots {self.roots}, got '
+                f'repeats={list(repeats)}.')
         self.repeats = [int(r) for r in repeats]
         self.exclude = list(exclude or [])
         self.suffixes = tuple(s.lower() for s in suffixes)
@@ -93,7 +94,8 @@ class UnlabelledImageDataset(BaseDataset):
         for root, rep in zip(self.roots, self.repeats):
             folder = self._abs(root)
             if not osp.isdir(folder):
-                raise FileNotFoundError(f'Pretraining root not found: {folder}')
+                raise FileNotFoundError(
+                    f'Pretraining root not found: {folder}')
             files = self._scan(folder)
             if not files:
                 raise FileNotFoundError(
@@ -108,7 +110,8 @@ class UnlabelledImageDataset(BaseDataset):
                     '; nothing is left to pretrain on.')
             if len(kept) < len(files):
                 print_log(
-                    f'UnlabelledImageDataset: excluded {len(files) - len(kept)}'
-                    f' held-out image(s) from {folder}', logger='current')
+                    'UnlabelledImageDataset: excluded '
+                    f'{len(files) - len(kept)} held-out image(s) from '
+                    f'{folder}', logger='current')
             data_list += [dict(img_path=p) for p in kept] * rep
         return data_list

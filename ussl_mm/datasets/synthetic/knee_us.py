@@ -45,8 +45,9 @@ def _smooth_curve(rng: np.random.Generator, x: np.ndarray, base: float,
     """A random smooth curve ``base + sum_k a_k sin(2 pi f_k x + phi_k)``."""
     y = np.full_like(x, base)
     for k in range(1, n_terms + 1):
-        y += (amp / k) * rng.uniform(-1, 1) * np.sin(
-            2 * np.pi * k * rng.uniform(0.3, 0.8) * x + rng.uniform(0, 2 * np.pi))
+        a = (amp / k) * rng.uniform(-1, 1)
+        f = k * rng.uniform(0.3, 0.8)
+        y += a * np.sin(2 * np.pi * f * x + rng.uniform(0, 2 * np.pi))
     return y
 
 
@@ -68,9 +69,10 @@ def _pulse_kernels(size: int,
     return k_i, k_q, k_l / k_l.sum()
 
 
-def synthesize_knee_us(rng: np.random.Generator,
-                       size: int = 256,
-                       p_effusion: float = 0.8) -> Tuple[np.ndarray, np.ndarray]:
+def synthesize_knee_us(
+        rng: np.random.Generator,
+        size: int = 256,
+        p_effusion: float = 0.8) -> Tuple[np.ndarray, np.ndarray]:
     """Synthesise one suprapatellar B-mode image and its effusion mask.
 
     Args:
@@ -138,14 +140,16 @@ def synthesize_knee_us(rng: np.random.Generator,
     echo[:] = 0.3
     # subcutaneous fat, hypoechoic with bright septa
     in_sub = (Y >= skin) & (Y < t_top)
-    septa = 1.0 + 12.0 * (np.sin(2 * np.pi * (Y * rng.uniform(18, 30) + 3 * np.sin(
-        2 * np.pi * Xg * rng.uniform(1, 3)))) > 0.93)
+    f_y = rng.uniform(18, 30)
+    wavy = 3 * np.sin(2 * np.pi * Xg * rng.uniform(1, 3))
+    septa = 1.0 + 12.0 * (np.sin(2 * np.pi * (Y * f_y + wavy)) > 0.93)
     echo = np.where(in_sub, 0.12 * septa, echo)
     # quadriceps muscle belly: proximal (left), deep to the tendon
     m_edge = rng.uniform(0.15, 0.45)
     in_muscle = (Y >= t_bot) & (Y < prefem) & (
         Xg < m_edge - (Y - t_bot) * rng.uniform(0.3, 1.5))
-    pen = np.sin(2 * np.pi * (Y * rng.uniform(25, 40) + Xg * rng.uniform(4, 10)))
+    f_y, f_x = rng.uniform(25, 40), rng.uniform(4, 10)
+    pen = np.sin(2 * np.pi * (Y * f_y + Xg * f_x))     # pennate fibres
     echo = np.where(in_muscle, 0.08 + 0.8 * (pen > 0.85), echo)
     # quadriceps fat pad and prefemoral fat pad: moderately echogenic fat
     in_qfp = (Y >= t_bot) & (Y < e_top) & ~in_muscle
@@ -154,8 +158,9 @@ def synthesize_knee_us(rng: np.random.Generator,
     echo = np.where(in_pff, rng.uniform(0.3, 0.8), echo)
     # tendon: hyperechoic, fibrillar
     in_tendon = (Y >= t_top) & (Y < t_bot)
-    fib = 1 + 0.7 * np.sin(2 * np.pi * (Y - t_top) / (rng.uniform(2.5, 4) * px)
-                           + 0.3 * rng.standard_normal((1, W)).astype(np.float32))
+    period = rng.uniform(2.5, 4) * px
+    jitter = 0.3 * rng.standard_normal((1, W)).astype(np.float32)
+    fib = 1 + 0.7 * np.sin(2 * np.pi * (Y - t_top) / period + jitter)
     echo = np.where(in_tendon, rng.uniform(3.0, 6.0) * fib * fib, echo)
     # collapsed recess: thin bright synovial line (also borders an effusion)
     syn = np.abs(Y - rec) < 1.2 * px
@@ -167,7 +172,8 @@ def synthesize_knee_us(rng: np.random.Generator,
         e_val = np.full((H, W), level, np.float32)
         if rng.uniform() < 0.35:                              # debris
             dens = rng.uniform(0.01, 0.06)
-            e_val += (rng.random((H, W), dtype=np.float32) < dens) * rng.uniform(0.3, 1.5)
+            specks = rng.random((H, W), dtype=np.float32) < dens
+            e_val += specks * rng.uniform(0.3, 1.5)
         echo = np.where(eff, e_val, echo)
         alpha = np.where(eff, 0.05, alpha)                   # fluid enhances
     # skin
@@ -199,8 +205,10 @@ def synthesize_knee_us(rng: np.random.Generator,
         else:                        # vessel in muscle / deep fat, proximal
             cx = rng.uniform(0.05, 0.3)
             ci = int(cx * (W - 1))
-            cy = rng.uniform(t_bot[ci] + 0.03, prefem[ci] - 0.03) \
-                if prefem[ci] - t_bot[ci] > 0.08 else 0.5 * (t_bot[ci] + prefem[ci])
+            if prefem[ci] - t_bot[ci] > 0.08:
+                cy = rng.uniform(t_bot[ci] + 0.03, prefem[ci] - 0.03)
+            else:
+                cy = 0.5 * (t_bot[ci] + prefem[ci])
             ry = rng.uniform(0.015, 0.035)
         rx = ry * rng.uniform(1.0, 2.5)
         r2 = ((Xg - cx) / rx)**2 + ((Y - cy) / ry)**2

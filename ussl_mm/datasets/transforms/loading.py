@@ -8,7 +8,7 @@ The data preprocessors then convert BGR to RGB (``to_rgb=True`` /
 ImageNet-style backbone sees the same tensor in both stages.
 """
 import os.path as osp
-from typing import Optional, Sequence
+from typing import Optional
 
 import cv2
 import mmengine.fileio as fileio

@@ -1,0 +1,133 @@
+"""Ultrasound-safe transforms: geometry follows seg_fields, intensity keeps
+gray images gray, no vertical flip, both scopes find them."""
+import os.path as osp
+
+import numpy as np
+import pytest
+from mmcv.transforms import TRANSFORMS as MMCV_TRANSFORMS
+from mmpretrain.registry import TRANSFORMS as PRETRAIN_TRANSFORMS
+from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
+
+from ussl_mm.datasets.transforms import (LoadUSImage, USDepthGain,
+                                         USGainGamma, USGaussianBlur,
+                                         USHorizontalFlip, USRandomAffine,
+                                         USRandomResizedCrop, USSpeckleNoise)
+
+NAMES = ['LoadUSImage', 'LoadUSAnnotations', 'USSpeckleNoise', 'USGainGamma',
+         'USDepthGain', 'USGaussianBlur', 'USHorizontalFlip',
+         'USRandomResizedCrop', 'USRandomAffine']
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_both_scopes_find_them(name):
+    assert MMCV_TRANSFORMS.get(name) is not None
+    assert SEG_TRANSFORMS.get(name) is MMCV_TRANSFORMS.get(name)
+    assert PRETRAIN_TRANSFORMS.get(name) is MMCV_TRANSFORMS.get(name)
+
+
+def _results(h=48, w=64):
+    # image = mask * 200 + 20 so geometry can be checked through the mask
+    mask = np.zeros((h, w), np.uint8)
+    mask[10:30, 5:25] = 1
+    gray = (mask * 200 + 20).astype(np.uint8)
+    img = np.repeat(gray[..., None], 3, axis=2)
+    return dict(img=img, gt_seg_map=mask.copy(), seg_fields=['gt_seg_map'],
+                img_shape=(h, w))
+
+
+def _consistent(r):
+    img, seg = r['img'][..., 0].astype(int), r['gt_seg_map']
+    inside = seg == 1
+    outside = seg == 0
+    assert inside.any() and outside.any()
+    # bright where mask = 1, dark where mask = 0 (interpolation on edges)
+    assert np.median(img[inside]) > 150 and np.median(img[outside]) < 60
+
+
+@pytest.mark.parametrize('t', [
+    USHorizontalFlip(prob=1.0),
+    USRandomResizedCrop(size=(40, 40), scale=(0.6, 1.0)),
+    USRandomAffine(prob=1.0, max_angle=10, scale=(0.9, 1.1)),
+])
+def test_geometry_applies_to_seg_fields(t):
+    np.random.seed(1)
+    for _ in range(5):
+        r = t(_results())
+        _consistent(r)
+        assert r['img'].shape[:2] == r['gt_seg_map'].shape
+        assert set(np.unique(r['gt_seg_map'])) <= {0, 1, 255}
+
+
+def test_flip_is_horizontal_only():
+    r = USHorizontalFlip(prob=1.0)(_results())
+    ref = _results()
+    np.testing.assert_array_equal(r['gt_seg_map'], ref['gt_seg_map'][:, ::-1])
+    assert r['flip_direction'] == 'horizontal'
+    with pytest.raises(TypeError):
+        USHorizontalFlip(prob=1.0, direction='vertical')
+
+
+def test_affine_pads_masks_with_ignore():
+    np.random.seed(0)
+    r = USRandomAffine(prob=1.0, max_angle=10, scale=(0.8, 0.8))(_results())
+    assert r['gt_seg_map'][0, 0] == 255 and r['img'][0, 0, 0] == 0
+
+
+@pytest.mark.parametrize('t', [
+    USSpeckleNoise(prob=1.0),
+    USGainGamma(prob=1.0),
+    USDepthGain(prob=1.0, slope=(0.4, 0.4)),
+    USGaussianBlur(prob=1.0),
+])
+def test_intensity_keeps_gray_and_changes_image(t):
+    np.random.seed(0)
+    rng = np.random.default_rng(0)
+    gray = rng.integers(30, 220, (48, 64), dtype=np.uint8)
+    img = np.repeat(gray[..., None], 3, axis=2)
+    r = t(dict(img=img.copy()))
+    out = r['img']
+    assert out.dtype == np.uint8 and out.shape == img.shape
+    assert not np.array_equal(out, img)
+    assert np.array_equal(out[..., 0], out[..., 1])
+    assert np.array_equal(out[..., 1], out[..., 2])
+
+
+def test_depth_gain_ramps_along_rows():
+    img = np.full((50, 20, 3), 100, np.uint8)
+    out = USDepthGain(prob=1.0, slope=(0.4, 0.4))(dict(img=img))['img']
+    assert out[0, 0, 0] < 100 < out[-1, 0, 0]
+    assert (out[:, 0] == out[:, -1]).all()  # no lateral change
+
+
+def test_speckle_keeps_black_black():
+    img = np.zeros((32, 32, 3), np.uint8)
+    img[:, 16:] = 128
+    out = USSpeckleNoise(prob=1.0, sigma=(0.3, 0.3))(dict(img=img))['img']
+    assert (out[:, :16] == 0).all() and out[:, 16:].std() > 5
+
+
+def test_prob_zero_is_identity():
+    r = _results()
+    for t in (USSpeckleNoise(prob=0), USGainGamma(prob=0),
+              USDepthGain(prob=0), USGaussianBlur(prob=0),
+              USRandomAffine(prob=0), USHorizontalFlip(prob=0)):
+        out = t(dict(r, img=r['img'].copy()))
+        np.testing.assert_array_equal(out['img'], r['img'])
+
+
+def test_load_us_image_gray_and_rgba(tmp_path):
+    import cv2
+    g = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    cv2.imwrite(str(tmp_path / 'g.png'), g)
+    out = LoadUSImage()(dict(img_path=str(tmp_path / 'g.png')))
+    assert out['img'].shape == (3, 4, 3) and out['ori_shape'] == (3, 4)
+    assert (out['img'] == g[..., None]).all()
+    bgra = np.zeros((3, 4, 4), np.uint8)
+    bgra[..., 0], bgra[..., 2], bgra[..., 3] = 10, 30, 255
+    cv2.imwrite(str(tmp_path / 'c.png'), bgra)
+    out = LoadUSImage()(dict(img_path=str(tmp_path / 'c.png')))
+    assert out['img'].shape == (3, 4, 3) and out['img'][0, 0, 2] == 30
+    with pytest.raises(FileNotFoundError, match='nope.png'):
+        LoadUSImage()(dict(img_path=osp.join(str(tmp_path), 'nope.png')))
+    with pytest.raises(ValueError, match='convert_16bit'):
+        LoadUSImage(convert_16bit='auto')
