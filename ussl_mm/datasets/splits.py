@@ -212,7 +212,8 @@ def ensure_fraction_splits(data_root: str,
                            fractions: Sequence[float] = DEFAULT_FRACTIONS,
                            seed: int = 0,
                            split_dir: str = 'splits',
-                           log=print) -> str:
+                           log=print,
+                           **kwargs) -> str:
     """Write the splits unless all requested files exist with this seed.
 
     Args:
@@ -222,6 +223,8 @@ def ensure_fraction_splits(data_root: str,
         seed (int): Defaults to 0.
         split_dir (str): Defaults to 'splits'.
         log (callable): Progress printer. Defaults to ``print``.
+        **kwargs: Passed to :func:`fraction_splits_from_folder` (e.g.
+            ``img_suffix='.jpg'``).
 
     Returns:
         str: Path of the manifest.
@@ -239,4 +242,4 @@ def ensure_fraction_splits(data_root: str,
     log(f'[splits] writing nested label-fraction splits {fractions} '
         f'(seed {seed}) to {out}')
     return fraction_splits_from_folder(
-        data_root, fractions, seed, split_dir=split_dir)
+        data_root, fractions, seed, split_dir=split_dir, **kwargs)
