@@ -5,7 +5,8 @@
 # `backbone.` keys match mmseg's `ResNet(deep_stem=False)` used by
 # `fcn_r50-d8.py` one to one (dilation changes no parameter), so the
 # PretrainedEncoderHook can load 100% of the segmentation encoder.
-# Mean/std/to_rgb of the data_preprocessor come from the dataset base.
+# No `data_preprocessor` here: the dataset base's top-level one (mean/std,
+# to_rgb) is merged in by the Runner (`model.setdefault`).
 default_scope = 'mmpretrain'
 
 model = dict(
@@ -20,7 +21,6 @@ model = dict(
     feat_dim=128,
     momentum=0.001,  # mmengine EMA convention: 1 - 0.999 of MoCo.
     loss_lambda=0.5,
-    data_preprocessor=dict(type='SelfSupDataPreprocessor', to_rgb=True),
     backbone=dict(
         type='ResNet',
         depth=50,

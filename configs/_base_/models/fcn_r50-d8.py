@@ -7,19 +7,15 @@
 # pretraining backbone one to one (tests/test_engine/
 # test_pretrained_encoder_hook.py checks it).
 # `pretrained=None`: random initialisation (the from-scratch baseline); the
-# DenseCL variant adds a PretrainedEncoderHook. Mean/std come from the
-# dataset base through the leaf configs.
+# DenseCL variant adds a PretrainedEncoderHook. No `data_preprocessor` here:
+# the dataset base's top-level one (mean/std, bgr_to_rgb, size) is merged in
+# by the Runner (`model.setdefault`).
 default_scope = 'mmseg'
 
 # BN, not SyncBN: runs on CPU and on one GPU; switch to SyncBN for multi-GPU.
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     type='EncoderDecoder',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255),
     pretrained=None,
     backbone=dict(
         type='ResNet',

@@ -12,9 +12,7 @@ param_scheduler = [
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
 
-default_hooks = dict(
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=True, interval=10, max_keep_ckpts=3))
-
+# No `default_hooks` here: default_runtime.py owns them (duplicate keys
+# among bases are an error); leaf configs set the checkpoint interval.
 # `--auto-scale-lr` style rescaling if the real batch differs from 32.
 auto_scale_lr = dict(base_batch_size=32)

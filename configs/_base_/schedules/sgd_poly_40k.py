@@ -18,8 +18,5 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000, val_interval=4000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-
-default_hooks = dict(
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=4000,
-        max_keep_ckpts=1, save_best='mIoU', rule='greater'))
+# No `default_hooks` here: default_runtime.py owns them (duplicate keys
+# among bases are an error); leaf configs set the checkpoint interval.
