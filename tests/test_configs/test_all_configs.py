@@ -10,7 +10,7 @@ CONFIG_DIR = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
-    if '_base_' not in p)
+    if '_base_' not in p and osp.sep + 'study' + osp.sep not in p)
 
 
 def _rel(path):

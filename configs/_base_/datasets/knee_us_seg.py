@@ -57,7 +57,10 @@ test_dataloader = dict(
         data_prefix=dict(img_path='img_dir/test', seg_map_path='ann_dir/test'),
         pipeline=test_pipeline))
 
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice'])
+# mmseg's IoUMetric plus per-class IoU/Dice scalars (IoU.effusion, ...) and,
+# when `per_image_file` is set (the study runner sets it), per-image values
+# for paired statistics. Dataset-level numbers are exactly IoUMetric's.
+val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU', 'mDice'])
 test_evaluator = val_evaluator
 
 data_preprocessor = dict(
