@@ -151,6 +151,16 @@ def test_pipeline_feeds_pretraining_and_segmentation(nifti_root):
     out = ds[0]
     assert out['inputs'].shape == (3, 16, 16)
     assert out['data_samples'].gt_sem_seg.data.shape == (1, 16, 16)
+    # test mode: the image is resized, the mask keeps the native size.
+    ds_test = build(type='NiftiMRIDataset', data_root=str(nifti_root),
+                    test_mode=True,
+                    pipeline=[dict(type='Resize', scale=(16, 16),
+                                   keep_ratio=False),
+                              dict(type='PackSegInputs')])
+    out = ds_test[0]
+    assert out['inputs'].shape == (3, 16, 16)
+    assert out['data_samples'].gt_sem_seg.data.shape == (1, 12, 10)
+    assert out['data_samples'].ori_shape == (12, 10)
     t = ContextRestorationCorruption(patch_size=4, num_precomputed=2)
     r = t(build(type='NiftiMRIDataset', data_root=str(nifti_root))[0])
     assert r['img'].dtype == np.float32 and r['gt_img'].shape == (12, 10, 3)

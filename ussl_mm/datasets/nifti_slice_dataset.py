@@ -26,7 +26,9 @@ class NiftiSliceDataset(BaseDataset):
     float32 H x W x 3 array that is *already normalised* (the data
     preprocessors of the NIfTI configs therefore use mean 0 / std 1), and
     ``gt_seg_map`` the uint8 mask slice. There is no loading transform: the
-    pipeline starts with geometric transforms.
+    pipeline starts with geometric transforms. With ``test_mode=True`` the
+    mask is kept at the slice's original size (metrics at native
+    resolution).
 
     Label fractions select *volumes* (patients), never slices: with
     ``label_fraction=p`` only the volume ids listed in
@@ -217,7 +219,12 @@ class NiftiSliceDataset(BaseDataset):
         info['ori_shape'] = img.shape[:2]
         if vid in self._masks:
             info['gt_seg_map'] = self._masks[vid][s]
-            info['seg_fields'] = ['gt_seg_map']
+            # In test mode the mask stays at the slice's original size (it
+            # is not registered in seg_fields, so mmseg's Resize skips it),
+            # and metrics compare predictions resized back to ori_shape
+            # against it -- as mmseg test pipelines do by loading the
+            # annotation after Resize.
+            info['seg_fields'] = [] if self.test_mode else ['gt_seg_map']
         return info
 
     @property
