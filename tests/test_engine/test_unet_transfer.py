@@ -95,9 +95,9 @@ def _runner(tmp_path, data_root, ckpt, mode, freeze_iters, max_iters):
     pipeline = [dict(type='PackSegInputs')]
     cfg.train_dataloader.update(batch_size=2, num_workers=0,
                                 persistent_workers=False)
-    cfg.train_dataloader.dataset.update(data_root=data_root,
-                                        img_suffix='.nii', seg_map_suffix='.nii',
-                                        pipeline=pipeline)
+    cfg.train_dataloader.dataset.update(
+        data_root=data_root, img_suffix='.nii', seg_map_suffix='.nii',
+        pipeline=pipeline)
     for k in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader',
               'test_cfg', 'test_evaluator'):
         cfg[k] = None
@@ -125,7 +125,8 @@ def test_encoder_transfer_loads_the_whole_encoder_then_freeze_unfreeze(
     runner.train()
     enc = _prefixed(rec.before, 'backbone.encoder.')
     dec = _prefixed(rec.before, 'backbone.decoder.')
-    assert len(enc) > 0 and set(enc) == set(_prefixed(src, 'backbone.encoder.'))
+    assert len(enc) > 0
+    assert set(enc) == set(_prefixed(src, 'backbone.encoder.'))
     for k, v in enc.items():  # every encoder tensor came from the checkpoint
         torch.testing.assert_close(v, src[k], msg=k)
     assert all(not torch.equal(v, src[k]) for k, v in dec.items()
