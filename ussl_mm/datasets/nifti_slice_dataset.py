@@ -1,6 +1,7 @@
 # Copyright (c) ussl_mm contributors. All rights reserved.
 """2-D slices of NIfTI volumes, for MRI/CT pretraining and fine-tuning."""
 import glob
+from abc import ABCMeta, abstractmethod
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -9,7 +10,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 
-class NiftiSliceDataset(BaseDataset):
+class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
     """Volumes (and masks) in NIfTI files, served as 2-D slices.
 
     Layout (the mmseg one, with volumes instead of images)::
@@ -123,9 +124,9 @@ class NiftiSliceDataset(BaseDataset):
                 'one file per volume.')
         return data, np.asarray(img.affine, dtype=np.float64)
 
+    @abstractmethod
     def normalise_volume(self, vol: np.ndarray) -> np.ndarray:
         """Map a raw volume (X, Y, Z) to float32 (X, Y, Z, 3)."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------- listing
     def _selected_ids(self, ids: List[str]) -> List[str]:

@@ -23,6 +23,7 @@ that map, and filling with the value ``m`` before it equals filling with
 ``fill='image_mean'`` the per-image, per-channel mean is used instead, which is
 zero after a per-image z-score (the NIfTI MRI datasets).
 """
+from abc import abstractmethod
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -241,8 +242,9 @@ class BaseInpaintingCorruption(BaseTransform):
         k_rot = np.random.randint(4) if h == w else 2 * np.random.randint(2)
         return rotate_layout(corners, h, w, self.patch_size, k_rot)
 
+    @abstractmethod
     def _corrupt(self, img: np.ndarray, corners: np.ndarray) -> None:
-        raise NotImplementedError
+        """Corrupt ``img`` in place at the patches ``corners``."""
 
     def transform(self, results: dict) -> dict:
         """Corrupt ``results['img']`` in place of a copy; keep the clean one.

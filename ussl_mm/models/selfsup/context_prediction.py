@@ -16,3 +16,7 @@ class ContextPrediction(InpaintingSelfSupervisor):
     :class:`~ussl_mm.datasets.transforms.ContextPredictionCorruption` in the
     pipeline. See :class:`InpaintingSelfSupervisor` for the arguments.
     """
+
+    @property
+    def corruption_transform(self) -> str:
+        return 'ContextPredictionCorruption'

@@ -16,3 +16,7 @@ class ContextRestoration(InpaintingSelfSupervisor):
     :class:`~ussl_mm.datasets.transforms.ContextRestorationCorruption` in the
     pipeline. See :class:`InpaintingSelfSupervisor` for the arguments.
     """
+
+    @property
+    def corruption_transform(self) -> str:
+        return 'ContextRestorationCorruption'

@@ -1,5 +1,6 @@
 # Copyright (c) ussl_mm contributors. All rights reserved.
 """Shared base of the inpainting self-supervisors on a U-Net."""
+from abc import abstractmethod
 from typing import Dict, List, Optional, Union
 
 import numpy as np
@@ -50,6 +51,11 @@ class InpaintingSelfSupervisor(BaseSelfSupervisor):
             init_cfg=init_cfg,
             **kwargs)
 
+    @property
+    @abstractmethod
+    def corruption_transform(self) -> str:
+        """Type name of the pipeline transform this algorithm expects."""
+
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """Full-resolution U-Net features of shape (N, C_base, H, W)."""
         outs = self.backbone(inputs)
@@ -67,9 +73,9 @@ class InpaintingSelfSupervisor(BaseSelfSupervisor):
             if 'gt_img' not in sample:
                 raise KeyError(
                     f'{type(self).__name__}: data sample {i} has no '
-                    '"gt_img". Put a ContextPredictionCorruption / '
-                    'ContextRestorationCorruption transform in the pipeline '
-                    "and pack it with PackInputs(algorithm_keys=['gt_img', "
+                    f'"gt_img". Put a {self.corruption_transform} transform '
+                    'at the end of the pipeline and pack it with '
+                    "PackInputs(algorithm_keys=['gt_img', "
                     "'corruption_mask']).")
             t = sample.gt_img
             if isinstance(t, np.ndarray):
