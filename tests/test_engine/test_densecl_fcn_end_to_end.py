@@ -86,11 +86,6 @@ def test_pretrain_transfer_finetune_test_then_resume(knee_root, tmp_path):
     # 2. fine-tune the DenseCL-initialised FCN: the hook transfers 100%.
     ft_dir = str(tmp_path / 'finetune')
     runner = Runner.from_cfg(_finetune_cfg(knee_root, ft_dir, ckpt))
-    init_head = {
-        k: v.clone()
-        for k, v in runner.model.state_dict().items()
-        if k.startswith('decode_head.')
-    }
     runner.train()
     report = _hook(runner).report
     assert report['encoder']['ratio'] == 1.0
@@ -102,7 +97,9 @@ def test_pretrain_transfer_finetune_test_then_resume(knee_root, tmp_path):
     for key in ('mIoU', 'mDice', 'IoU.background', 'IoU.effusion'):
         assert key in metrics, sorted(metrics)
     assert 0.0 <= metrics['mIoU'] <= 100.0
-    assert all(k in init_head for k in ('decode_head.conv_seg.weight', ))
+    # Only encoder keys were transferred; the heads started from their own
+    # random init (which training then changed).
+    assert all(k.startswith('backbone.') for k in report['encoder']['matched'])
 
     # 4. resume: replace the pretraining checkpoint with one the hook would
     # refuse; a resumed run must not even read it, and must start from the
