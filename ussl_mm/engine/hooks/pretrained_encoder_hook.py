@@ -170,6 +170,14 @@ class PretrainedEncoderHook(Hook):
                 'checkpoint already holds the fine-tuned weights.',
                 logger='current')
         else:
+            if getattr(runner, '_has_loaded', False):
+                print_log(
+                    'PretrainedEncoderHook: `load_from` was loaded, and the '
+                    f'transfer from {self.checkpoint} now overwrites its '
+                    f'parts {self.mode!r}. Remove one of the two if that is '
+                    'not intended.',
+                    logger='current',
+                    level=30)
             self.transfer(model)
         if runner.iter < self.freeze_iters:
             self._set_frozen(model, True, runner.iter)
@@ -408,7 +416,9 @@ class PretrainedEncoderHook(Hook):
 
     def _frozen_param_names(self, model: nn.Module) -> List[str]:
         prefixes = tuple(self.parts[p] for p in self.selected_parts)
-        return [n for n, _ in model.named_parameters() if n.startswith(prefixes)]
+        return [
+            n for n, _ in model.named_parameters() if n.startswith(prefixes)
+        ]
 
     def _frozen_norm_layers(self, model: nn.Module) -> List[nn.Module]:
         prefixes = tuple(self.parts[p] for p in self.selected_parts)
