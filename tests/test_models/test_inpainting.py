@@ -112,7 +112,7 @@ def test_target_is_normalised_like_the_input():
 def test_head_is_1x1_with_image_channels_and_per_channel_l2():
     from mmpretrain.registry import MODELS
     head = MODELS.build(dict(type='InpaintingHead', in_channels=8,
-                             out_channels=3))
+                             out_channels=3, _scope_='mmpretrain'))
     assert head.conv.kernel_size == (1, 1) and head.conv.out_channels == 3
     pred = torch.zeros(2, 3, 4, 4)
     target = torch.zeros(2, 3, 4, 4)
@@ -120,8 +120,9 @@ def test_head_is_1x1_with_image_channels_and_per_channel_l2():
     target[:, 2, :2] = 2.0  # channel 2: half the pixels error 4
     # per channel: [1, 0, 2] -> mean 1
     assert head.loss(pred, target)['loss'].item() == pytest.approx(1.0)
-    head_c = MODELS.build(dict(type='InpaintingHead', in_channels=8,
-                               loss_region='corrupted'))
+    head_c = MODELS.build(
+        dict(type='InpaintingHead', in_channels=8, loss_region='corrupted',
+             _scope_='mmpretrain'))
     mask = torch.zeros(2, 4, 4)
     mask[:, :2] = 1
     # corrupted rows only: per channel [1, 0, 4] -> 5/3
@@ -143,7 +144,8 @@ def test_missing_target_is_a_clear_error():
 
 def test_batch_dice_loss_is_per_class_over_the_batch():
     from mmseg.registry import MODELS
-    loss = MODELS.build(dict(type='BatchDiceLoss', smooth=0.0))
+    loss = MODELS.build(
+        dict(type='BatchDiceLoss', smooth=0.0, _scope_='mmseg'))
     # Perfect, confident logits -> 0.
     target = torch.zeros(2, 4, 4, dtype=torch.long)
     target[0, :2] = 1
@@ -159,7 +161,8 @@ def test_batch_dice_loss_is_per_class_over_the_batch():
     assert loss(logits, target).item() == pytest.approx(
         1 - (d0 + d1) / 2, abs=1e-5)
     # mmseg's DiceLoss computes something else (per image, classes pooled).
-    mm = MODELS.build(dict(type='DiceLoss', naive_dice=True, eps=0.0))
+    mm = MODELS.build(dict(type='DiceLoss', naive_dice=True, eps=0.0,
+                        _scope_='mmseg'))
     assert abs(mm(logits, target).item() - loss(logits, target).item()) > 1e-3
     # ignore_index pixels do not count: row 0 of image 0 (predicted fg) is
     # ignored, so class 1 has 0 overlap with its 4 target pixels, and
