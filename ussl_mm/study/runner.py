@@ -6,7 +6,7 @@ import os.path as osp
 import shlex
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -20,10 +20,10 @@ def _fmt_frac(frac: float) -> str:
     return f'{frac:g}'
 
 
-def _cli(script: str, config: str, work_dir: str, options: Dict,
-         amp: bool) -> str:
+def _cli(script: str, positional: Sequence[str], work_dir: str,
+         options: Dict, amp: bool) -> str:
     """The equivalent command line, logged so any run can be repeated."""
-    parts = ['python', script, config, '--work-dir', work_dir]
+    parts = ['python', script, *positional, '--work-dir', work_dir]
     if amp:
         parts.append('--amp')
     if options:
@@ -144,7 +144,7 @@ class LabelEfficiencyStudy:
         cfg.resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
         if cfg.resume:
             self.log(f'  resuming interrupted run in {work_dir}')
-        self.log('  = ' + _cli('tools/train.py', config, work_dir, {
+        self.log('  = ' + _cli('tools/train.py', [config], work_dir, {
             **options, 'resume': cfg.resume
         } if cfg.resume else options, self.spec.amp))
         runner = Runner.from_cfg(cfg)
@@ -173,7 +173,7 @@ class LabelEfficiencyStudy:
                 'type') == 'PerClassIoUMetric':
             evaluator['per_image_file'] = osp.join(work_dir,
                                                    'per_image.json')
-        self.log('  = ' + _cli('tools/test.py', config + ' ' + checkpoint,
+        self.log('  = ' + _cli('tools/test.py', [config, checkpoint],
                                work_dir, options, False))
         runner = Runner.from_cfg(cfg)
         load_checkpoint_strict(runner.model, checkpoint)

@@ -55,5 +55,6 @@ test_dataloader = dict(
         slice_axis=2,
         test_mode=True,
         pipeline=test_pipeline))
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice'])
+# Per-class IoU/Dice scalars (IoU.<class>, Dice.<class>) besides mIoU/mDice.
+val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU', 'mDice'])
 test_evaluator = val_evaluator

@@ -21,11 +21,8 @@ label_fraction = 100
 train_dataloader = dict(
     batch_size=16, dataset=dict(label_fraction=label_fraction))
 
-# mIoU, mDice, plus per-class IoU/Dice as scalars (IoU.background,
-# IoU.effusion, ...); mmseg's per-class table is printed as well.
-val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU', 'mDice'])
-test_evaluator = val_evaluator
-
+# val/test evaluator (from knee_us_seg.py): mIoU, mDice, plus per-class
+# IoU/Dice scalars (IoU.background, IoU.effusion, ...).
 default_hooks = dict(
     checkpoint=dict(
         by_epoch=False, interval=4000, max_keep_ckpts=1, save_best='mIoU',
