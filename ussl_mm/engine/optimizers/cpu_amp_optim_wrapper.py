@@ -9,6 +9,13 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
+try:  # mmcv's weight-standardised convolutions reshape their weight with
+    # ``weight.view(c_out, -1)``, which fails on a channels_last tensor.
+    from mmcv.cnn.bricks.conv_ws import ConvAWS2d, ConvWS2d
+    _KEEP_CONTIGUOUS = (ConvWS2d, ConvAWS2d)
+except ImportError:  # pragma: no cover - mmcv is a hard dependency
+    _KEEP_CONTIGUOUS = ()
+
 
 @OPTIM_WRAPPERS.register_module()
 class CPUAmpOptimWrapper(OptimWrapper):
@@ -36,9 +43,12 @@ class CPUAmpOptimWrapper(OptimWrapper):
         dtype (str | torch.dtype): Autocast dtype. Only ``'bfloat16'`` is
             useful on CPU (float16 autocast on CPU is slow and needs loss
             scaling). Defaults to ``'bfloat16'``.
-        channels_last (bool): Convert the model to ``torch.channels_last``
-            memory format at the first step; oneDNN's bf16 convolutions are
-            much faster in NHWC. Defaults to True.
+        channels_last (bool): Convert the model's 4-D parameters and
+            buffers to ``torch.channels_last`` memory format at the first
+            step; oneDNN's bf16 convolutions are much faster in NHWC.
+            Modules whose forward needs a contiguous weight (mmcv's
+            ``ConvWS2d`` / ``ConvAWS2d``, used by the GN+WS U-Net) are left
+            as they are. Defaults to True.
         **kwargs: Keyword arguments passed to
             :class:`~mmengine.optim.OptimWrapper`.
     """
@@ -61,11 +71,25 @@ class CPUAmpOptimWrapper(OptimWrapper):
     def _to_channels_last(self, model: nn.Module) -> None:
         if is_model_wrapper(model):
             model = model.module
-        model.to(memory_format=torch.channels_last)
+        converted, kept = 0, 0
+        for module in model.modules():
+            tensors = [
+                t for t in (*module.parameters(recurse=False),
+                            *module.buffers(recurse=False)) if t.dim() == 4
+            ]
+            if not tensors:
+                continue
+            if isinstance(module, _KEEP_CONTIGUOUS):
+                kept += 1
+                continue
+            for t in tensors:
+                t.data = t.data.contiguous(memory_format=torch.channels_last)
+            converted += 1
         self._converted = True
         print_log(
-            'CPUAmpOptimWrapper: model converted to channels_last, '
-            f'autocast dtype {self.cast_dtype}.',
+            f'CPUAmpOptimWrapper: {converted} modules converted to '
+            f'channels_last ({kept} weight-standardised convolutions kept '
+            f'contiguous), autocast dtype {self.cast_dtype}.',
             logger='current')
 
     @contextmanager
