@@ -18,7 +18,7 @@ PRE_CPU = osp.join(
     'context-restoration_unet-tiny_1xb8-adam-120it_nifti-mri-128_cpu.py')
 SEG_CPU = osp.join(
     ROOT, 'configs/context_restoration/benchmarks/'
-    'unet-tiny_context-restoration-pre_adam-lr1e-3-150it_nifti-mri-128_cpu.py')
+    'unet-tiny_context-restoration-pre_adam-lr1e-3-500it_nifti-mri-128_cpu.py')
 TINY_UNET = dict(
     base_channels=8,
     num_stages=3,

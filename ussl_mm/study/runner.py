@@ -205,13 +205,7 @@ class LabelEfficiencyStudy:
             self._progress(
                 f'fine-tuning {run.init.name} on {_fmt_frac(run.fraction)}% '
                 f'of the labels, seed {run.seed}', total)
-            options = dict(self.spec.finetune_cfg_options)
-            options['train_dataloader.dataset.label_fraction'] = run.fraction
-            options['randomness.seed'] = run.seed
-            if run.init.pretrain is not None:
-                options.update(
-                    self._hook_options(run.init.config,
-                                       checkpoints[run.init.pretrain]))
+            options = self.finetune_options(run, checkpoints)
             wd = self._run_dir(run)
             ckpt = self._train(run.init.config, wd, options)
             metrics = self._test(run.init.config, wd, options, ckpt)
@@ -233,11 +227,31 @@ class LabelEfficiencyStudy:
         self._progress('all runs finished', total)
         return records
 
+    def finetune_options(self, run: FinetuneRun,
+                         checkpoints: Dict[str, str]) -> Dict:
+        """The ``--cfg-options`` of one fine-tuning run: the study's, then
+        the initialisation's, then label fraction, seed and the pretraining
+        checkpoint (these last always win)."""
+        options = dict(self.spec.finetune_cfg_options)
+        options.update(run.init.cfg_options)
+        options['train_dataloader.dataset.label_fraction'] = run.fraction
+        options['randomness.seed'] = run.seed
+        if run.init.pretrain is not None:
+            options.update(
+                self._hook_options(run.init.config,
+                                   checkpoints[run.init.pretrain],
+                                   run.init.cfg_options))
+        return options
+
     @staticmethod
-    def _hook_options(config: str, checkpoint: str) -> Dict:
+    def _hook_options(config: str, checkpoint: str,
+                      init_options: Optional[Dict] = None) -> Dict:
         """``--cfg-options`` that point the config's PretrainedEncoderHook at
         ``checkpoint``."""
-        hooks = Config.fromfile(config).get('custom_hooks', [])
+        cfg = Config.fromfile(config)
+        if init_options:
+            cfg.merge_from_dict(init_options)
+        hooks = cfg.get('custom_hooks', [])
         idx = [
             i for i, h in enumerate(hooks)
             if h.get('type') == 'PretrainedEncoderHook'

@@ -16,10 +16,16 @@ class Initialisation:
         pretrain (str, optional): Name of the pretraining whose checkpoint
             feeds the config's ``PretrainedEncoderHook``. None for random
             initialisation. Defaults to None.
+        cfg_options (dict): Overrides merged into the fine-tuning config of
+            this initialisation only, e.g. ``dict(custom_hooks=[])`` to use a
+            pretrained config from scratch, or
+            ``{'custom_hooks.0.mode': 'encoder+decoder'}`` for a transfer
+            variant. Defaults to an empty dict.
     """
     name: str
     config: str
     pretrain: Optional[str] = None
+    cfg_options: Dict = field(default_factory=dict)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 # Fine-tune the CPU context-prediction checkpoint (same U-Net fine-tuning as
 # the context-restoration benchmark; only the checkpoint differs).
-_base_ = ['../../context_restoration/benchmarks/unet-tiny_context-restoration-pre_adam-lr1e-3-150it_nifti-mri-128_cpu.py']
+_base_ = ['../../context_restoration/benchmarks/unet-tiny_context-restoration-pre_adam-lr1e-3-500it_nifti-mri-128_cpu.py']
 
 custom_hooks = [
     dict(

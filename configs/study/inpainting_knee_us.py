@@ -1,0 +1,29 @@
+# A second label-efficiency preset: context-restoration pretraining of a
+# U-Net (the inpainting recipe: K=32 Poisson-disc patch swaps, encoder-only
+# transfer, Adam 1e-3 from the first iteration) vs the same U-Net from
+# scratch, on the synthetic knee-ultrasound set, CPU scale.
+#
+#   python tools/study.py configs/study/inpainting_knee_us.py
+#
+# About 12 minutes on 2 CPU cores (pretraining 120 iterations, four U-Net
+# fine-tunings of 500 iterations). Same data, splits and report as the
+# quickstart; the scratch row is the pretrained config with its transfer
+# hook removed, so the two rows differ only in the initialisation.
+_base_ = ['./quickstart_knee_us.py']
+
+_unet = ('configs/context_restoration/benchmarks/'
+         'unet-tiny_context-restoration-pre_adam-lr1e-3-500it_knee-us-128_cpu.py')
+study = dict(
+    name='inpainting',
+    work_dir='work_dirs/inpainting',
+    pretrain=dict(
+        _delete_=True,
+        context_restoration=dict(
+            config='configs/context_restoration/'
+            'context-restoration_unet-tiny_1xb8-adam-120it_knee-us-128_cpu.py')),
+    initialisations=dict(
+        _delete_=True,
+        scratch=dict(config=_unet, cfg_options=dict(custom_hooks=[])),
+        context_restoration=dict(
+            config=_unet, pretrain='context_restoration')),
+)
