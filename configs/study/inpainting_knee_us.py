@@ -5,7 +5,7 @@
 #
 #   python tools/study.py configs/study/inpainting_knee_us.py
 #
-# About 12 minutes on 2 CPU cores (pretraining 120 iterations, four U-Net
+# About 14 minutes on 2 CPU cores (pretraining 120 iterations, four U-Net
 # fine-tunings of 500 iterations). Same data, splits and report as the
 # quickstart; the scratch row is the pretrained config with its transfer
 # hook removed, so the two rows differ only in the initialisation.
