@@ -13,9 +13,11 @@ model = dict(
         enc_dilations=(1, 1, 1, 1),
         dec_dilations=(1, 1, 1)),
     head=dict(in_channels=16))
+# Data loading in the main process: on 2 cores, worker processes compete
+# with the compute threads (no faster), and torch waits 5 s per worker to
+# shut them down at the end of each run (bench_cpu_siblings.py, README).
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
+    num_workers=0, persistent_workers=False, batch_size=8,
     dataset=dict(pipeline=[
         dict(type='LoadUSImage'),
         dict(type='Resize', scale=crop_size, keep_ratio=False),

@@ -31,8 +31,11 @@ train_pipeline = [
     dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
     dict(type='PackInputs'),
 ]
+# Data loading in the main process: on 2 cores, worker processes compete
+# with the compute threads (no faster), and torch waits 5 s per worker to
+# shut them down at the end of each run (bench_cpu_siblings.py, README).
 train_dataloader = dict(
-    batch_size=batch_size,
+    num_workers=0, persistent_workers=False, batch_size=batch_size,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(pipeline=train_pipeline))
 

@@ -1,4 +1,6 @@
 """How the study assembles each fine-tuning run's --cfg-options."""
+import os.path as osp
+
 import pytest
 
 from ussl_mm.study import LabelEfficiencyStudy, StudySpec
@@ -10,8 +12,7 @@ UNET = ('configs/context_restoration/benchmarks/'
 
 @pytest.fixture
 def study(monkeypatch):
-    from conftest import REPO_ROOT
-    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.chdir(osp.dirname(osp.dirname(osp.dirname(__file__))))
     spec = StudySpec.fromfile('configs/study/inpainting_knee_us.py')
     return LabelEfficiencyStudy(spec, log=lambda *_: None)
 

@@ -33,10 +33,14 @@ test_pipeline = [
     dict(type='LoadUSAnnotations'),
     dict(type='PackSegInputs'),
 ]
+# Data loading in the main process: on 2 cores, worker processes compete
+# with the compute threads (no faster), and torch waits 5 s per worker to
+# shut them down at the end of each run (bench_cpu_siblings.py, README).
+loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(
-    batch_size=8, num_workers=1, dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
+    batch_size=8, **loader, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(**loader, dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(**loader, dataset=dict(pipeline=test_pipeline))
 param_scheduler = [
     dict(type='MultiStepLR', milestones=[450], gamma=0.1, by_epoch=False)
 ]

@@ -30,9 +30,22 @@ test_pipeline = [
     dict(type='PackSegInputs'),
 ]
 data_preprocessor = dict(size=crop_size)
-train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+# Data loading in the main process: on 2 cores, worker processes compete
+# with the compute threads (no faster), and torch waits 5 s per worker to
+# shut them down at the end of each run (bench_cpu_siblings.py, README).
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(pipeline=test_pipeline))
 
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters,
