@@ -3,15 +3,7 @@ _base_ = ['./context-prediction_unet-s5-d16_1xb16-adam-10k_nifti-mri-256.py']
 
 crop_size = (128, 128)
 model = dict(
-    backbone=dict(
-        base_channels=16,
-        num_stages=4,
-        strides=(1, 1, 1, 1),
-        enc_num_convs=(2, 2, 2, 2),
-        dec_num_convs=(2, 2, 2),
-        downsamples=(True, True, True),
-        enc_dilations=(1, 1, 1, 1),
-        dec_dilations=(1, 1, 1)),
+    backbone={{_base_.unet_tiny}},
     head=dict(in_channels=16))
 # Data loading in the main process: on 2 cores, worker processes compete
 # with the compute threads (no faster), and torch waits 5 s per worker to

@@ -40,3 +40,17 @@ model = dict(
     # Output channels = image channels (3, the project's channel convention).
     head=dict(type='InpaintingHead', in_channels=64, out_channels=3,
               loss_region='all'))
+
+# The CPU-scale size of this U-Net (4 stages, 16 base channels), for the
+# `*_cpu.py` siblings: `model = dict(backbone={{_base_.unet_tiny}})`. The same
+# dict is in `unet_seg.py`, so tiny pretraining and fine-tuning
+# checkpoints stay key-compatible (tests/test_models/test_inpainting.py).
+unet_tiny = dict(
+    base_channels=16,
+    num_stages=4,
+    strides=(1, 1, 1, 1),
+    enc_num_convs=(2, 2, 2, 2),
+    dec_num_convs=(2, 2, 2),
+    downsamples=(True, True, True),
+    enc_dilations=(1, 1, 1, 1),
+    dec_dilations=(1, 1, 1))

@@ -9,15 +9,7 @@ _base_ = ['./unet-s5-d16_context-restoration-pre_adam-lr1e-3-10k_nifti-mri-256.p
 crop_size = (128, 128)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(
-        base_channels=16,
-        num_stages=4,
-        strides=(1, 1, 1, 1),
-        enc_num_convs=(2, 2, 2, 2),
-        dec_num_convs=(2, 2, 2),
-        downsamples=(True, True, True),
-        enc_dilations=(1, 1, 1, 1),
-        dec_dilations=(1, 1, 1)),
+    backbone={{_base_.unet_tiny}},
     decode_head=dict(in_channels=16, in_index=3, channels=16))
 train_pipeline = [
     dict(type='Resize', scale=crop_size, keep_ratio=False),
