@@ -38,3 +38,41 @@ def test_generate_layout_independent_of_workers(tmp_path):
     assert a == b
     assert (tmp_path / 'a/splits/train_100pct.txt').read_text().split() == \
         [f'knee_train_{i:05d}' for i in range(6)]
+
+
+def test_second_regime_knobs_change_what_they_say():
+    """Non-square size, coarser speckle, lower gain, smaller effusions."""
+    img, mask = synthesize_knee_us(np.random.default_rng(3), (48, 80))
+    assert img.shape == mask.shape == (48, 80)
+    base, coarse, dark, small = [], [], [], []
+    for i in range(12):
+        b, bm = synthesize_knee_us(np.random.default_rng(i), 96,
+                                   p_effusion=1.0)
+        c, _ = synthesize_knee_us(np.random.default_rng(i), 96,
+                                  p_effusion=1.0, speckle_scale=2.0)
+        d, _ = synthesize_knee_us(np.random.default_rng(i), 96,
+                                  p_effusion=1.0, gain_db=-8)
+        _, sm = synthesize_knee_us(np.random.default_rng(i), 96,
+                                   p_effusion=1.0, effusion_scale=0.5)
+        # speckle grain: neighbouring pixels correlate more when coarser
+        for arr, out in ((b, base), (c, coarse)):
+            x = arr[20:70, 10:86].astype(np.float64)
+            out.append(np.corrcoef(x[:, :-1].ravel(), x[:, 1:].ravel())[0, 1])
+        dark.append(d.mean() < b.mean())
+        small.append(sm.sum() <= bm.sum())
+    assert np.mean(coarse) > np.mean(base) + 0.05
+    assert all(dark)
+    assert np.mean(small) > 0.9
+
+
+def test_generate_non_square_records_the_regime(tmp_path):
+    import json
+    generate_knee_us(str(tmp_path), 4, 1, 1, size=(24, 40), seed=2,
+                     speckle_scale=1.5, gain_db=-3, fractions=(50, 100))
+    import cv2
+    img = cv2.imread(str(tmp_path / 'img_dir/train/knee_train_00000.png'), 0)
+    assert img.shape == (24, 40)
+    manifest = json.loads((tmp_path / 'splits/manifest.json').read_text())
+    gen = manifest['generator']
+    assert gen['size'] == [24, 40] and gen['speckle_scale'] == 1.5
+    assert gen['gain_db'] == -3

@@ -5,6 +5,12 @@
         --size 256 --seed 0 [--workers 2] \
         [--preview docs/img/knee_us_samples.png]
 
+    # a second, differently generated regime (another image size, coarser
+    # speckle, lower gain, fewer and smaller effusions)
+    python tools/dataset_converters/generate_synthetic_knee_us.py \
+        --out data/knee_us_b --size 224 288 --speckle-scale 1.6 \
+        --gain-db -4 --p-effusion 0.55 --effusion-scale 0.75 --seed 1
+
 Writes ``{img_dir,ann_dir}/{train,val,test}/*.png`` (masks: 0 background,
 1 effusion) and the nested label-fraction splits in ``splits/``.
 """
@@ -24,10 +30,17 @@ def parse_args():
     p.add_argument('--num-train', type=int, default=240)
     p.add_argument('--num-val', type=int, default=60)
     p.add_argument('--num-test', type=int, default=60)
-    p.add_argument('--size', type=int, default=256)
+    p.add_argument('--size', type=int, nargs='+', default=[256],
+                   help='one int (square) or HEIGHT WIDTH')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--workers', type=int, default=1)
     p.add_argument('--p-effusion', type=float, default=0.8)
+    p.add_argument('--speckle-scale', type=float, default=1.0,
+                   help='pulse size multiplier (>1: coarser speckle)')
+    p.add_argument('--gain-db', type=float, default=0.0,
+                   help='overall gain offset in dB (<0: darker)')
+    p.add_argument('--effusion-scale', type=float, default=1.0,
+                   help='effusion size multiplier (<1: smaller)')
     p.add_argument('--fractions', type=float, nargs='+',
                    default=[1, 5, 10, 25, 50, 100])
     p.add_argument('--preview', default=None,
@@ -65,8 +78,13 @@ def write_preview(root, names, path, rows):
 def main():
     a = parse_args()
     t0 = time.perf_counter()
-    res = generate_knee_us(a.out, a.num_train, a.num_val, a.num_test, a.size,
-                           a.seed, a.workers, a.p_effusion, a.fractions)
+    if len(a.size) not in (1, 2):
+        raise SystemExit(f'--size takes one int or HEIGHT WIDTH, got {a.size}')
+    size = a.size[0] if len(a.size) == 1 else tuple(a.size)
+    res = generate_knee_us(
+        a.out, a.num_train, a.num_val, a.num_test, size, a.seed, a.workers,
+        a.p_effusion, a.fractions, speckle_scale=a.speckle_scale,
+        gain_db=a.gain_db, effusion_scale=a.effusion_scale)
     dt = time.perf_counter() - t0
     n = sum(len(v) for v in res.values())
     for split, rows in res.items():

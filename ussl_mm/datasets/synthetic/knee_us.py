@@ -32,7 +32,7 @@ import json
 import os
 import os.path as osp
 from multiprocessing import Pool
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -51,10 +51,14 @@ def _smooth_curve(rng: np.random.Generator, x: np.ndarray, base: float,
     return y
 
 
-def _pulse_kernels(size: int,
-                   rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
-    """Axial in-phase/quadrature and lateral kernels of the pulse response."""
-    s = size / 256.0
+def _pulse_kernels(size: int, rng: np.random.Generator,
+                   speckle_scale: float = 1.0) -> Tuple[np.ndarray, ...]:
+    """Axial in-phase/quadrature and lateral kernels of the pulse response.
+
+    ``speckle_scale`` multiplies the pulse length, beam width and wavelength
+    (a lower-frequency probe: coarser speckle).
+    """
+    s = size / 256.0 * speckle_scale
     sig_ax = rng.uniform(0.8, 1.1) * s          # axial resolution (px)
     sig_lat = rng.uniform(1.6, 2.4) * s         # lateral resolution is worse
     lam = rng.uniform(2.5, 3.5) * s             # carrier wavelength (px)
@@ -71,24 +75,35 @@ def _pulse_kernels(size: int,
 
 def synthesize_knee_us(
         rng: np.random.Generator,
-        size: int = 256,
-        p_effusion: float = 0.8) -> Tuple[np.ndarray, np.ndarray]:
+        size: Union[int, Sequence[int]] = 256,
+        p_effusion: float = 0.8,
+        speckle_scale: float = 1.0,
+        gain_db: float = 0.0,
+        effusion_scale: float = 1.0) -> Tuple[np.ndarray, np.ndarray]:
     """Synthesise one suprapatellar B-mode image and its effusion mask.
 
     Args:
         rng (np.random.Generator): Source of all randomness; the same
             generator state gives the same image.
-        size (int): Height and width in pixels. Anatomy is laid out in
-            normalised coordinates, resolution scales with ``size``.
+        size (int | Sequence[int]): Height and width in pixels, one int for
+            a square image or ``(height, width)``. Anatomy is laid out in
+            normalised coordinates, resolution scales with the height.
             Defaults to 256.
         p_effusion (float): Probability that the recess holds an effusion;
             otherwise it is collapsed and the mask is empty. Defaults to 0.8.
+        speckle_scale (float): Multiplies the pulse length, beam width and
+            wavelength: > 1 is a lower-frequency probe with coarser speckle.
+            Defaults to 1.0.
+        gain_db (float): Added to the overall gain (dB): < 0 darker images.
+            Defaults to 0.0.
+        effusion_scale (float): Multiplies the effusion's width and
+            thickness (< 1: smaller effusions). Defaults to 1.0.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: ``image`` (uint8, HxW, B-mode) and
         ``mask`` (uint8, HxW, 0 = background, 1 = effusion).
     """
-    H = W = int(size)
+    H, W = _hw(size)
     px = 1.0 / H
     x = (np.arange(W, dtype=np.float32) + 0.5) / W          # (W,)
     Y = ((np.arange(H, dtype=np.float32) + 0.5) / H)[:, None]  # (H, 1)
@@ -115,8 +130,8 @@ def synthesize_knee_us(
     has_eff = rng.uniform() < p_effusion
     if has_eff:
         xc = rng.uniform(0.3, 0.7)
-        half_w = rng.uniform(0.15, 0.38)
-        thick = rng.uniform(0.03, 0.2)                       # max thickness
+        half_w = rng.uniform(0.15, 0.38) * effusion_scale
+        thick = rng.uniform(0.03, 0.2) * effusion_scale      # max thickness
         power = rng.uniform(0.5, 1.5)
         u = np.clip(1 - ((x - xc) / half_w)**2, 0, None)
         u = u * np.clip((xp - 0.02 - x) / 0.05, 0, 1)
@@ -221,7 +236,7 @@ def synthesize_knee_us(
         vessel |= inside
 
     # ---- speckle: scatterers x echogenicity, pulse response, envelope ----
-    k_i, k_q, k_l = _pulse_kernels(H, rng)
+    k_i, k_q, k_l = _pulse_kernels(H, rng, speckle_scale)
     # expected envelope power of unit echogenicity, to reference 0 dB
     norm = 1.0 / float((k_l**2).sum() * ((k_i**2).sum() + (k_q**2).sum()))
     scat = (rng.standard_normal((H, W), dtype=np.float32)
@@ -238,7 +253,7 @@ def synthesize_knee_us(
     envl *= np.exp(-2 * att + 2 * tgc).astype(np.float32)
     # log compression to 8 bits; 0 dB = fat pad (echogenicity 1)
     db = 10 * np.log10(envl * envl * norm + 1e-12)
-    top = rng.uniform(8, 14)                     # overall gain (dB at white)
+    top = rng.uniform(8, 14) - gain_db           # overall gain (dB at white)
     dyn_range = rng.uniform(40, 50)
     img = np.clip((db - top + dyn_range) * (255.0 / dyn_range), 0, 255)
     img = img.astype(np.uint8)
@@ -249,10 +264,20 @@ def synthesize_knee_us(
     return img, mask
 
 
+def _hw(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
+    """``(height, width)`` from an int (square) or a 2-sequence."""
+    if isinstance(size, (int, np.integer)):
+        return int(size), int(size)
+    if len(size) != 2:
+        raise ValueError(f'size must be an int or (height, width), got '
+                         f'{size!r}')
+    return int(size[0]), int(size[1])
+
+
 def _render_one(args):
-    out_dir, split, idx, size, seed, p_effusion = args
+    out_dir, split, idx, size, seed, p_effusion, regime = args
     rng = np.random.default_rng([seed, SPLITS.index(split), idx])
-    img, mask = synthesize_knee_us(rng, size, p_effusion)
+    img, mask = synthesize_knee_us(rng, size, p_effusion, **regime)
     name = f'knee_{split}_{idx:05d}'
     for sub, arr in (('img_dir', img), ('ann_dir', mask)):
         path = osp.join(out_dir, sub, split, name + '.png')
@@ -266,12 +291,15 @@ def generate_knee_us(out_dir: str,
                      num_train: int = 240,
                      num_val: int = 60,
                      num_test: int = 60,
-                     size: int = 256,
+                     size: Union[int, Sequence[int]] = 256,
                      seed: int = 0,
                      workers: int = 1,
                      p_effusion: float = 0.8,
                      fractions: Optional[Sequence[float]] = (1, 5, 10, 25, 50,
-                                                             100)) -> Dict:
+                                                             100),
+                     speckle_scale: float = 1.0,
+                     gain_db: float = 0.0,
+                     effusion_scale: float = 1.0) -> Dict:
     """Write a synthetic knee-recess data set in the ussl_mm layout.
 
     Layout: ``out_dir/{img_dir,ann_dir}/{train,val,test}/knee_<split>_<i>.png``
@@ -287,23 +315,32 @@ def generate_knee_us(out_dir: str,
         num_train (int): Training images. Defaults to 240.
         num_val (int): Validation images. Defaults to 60.
         num_test (int): Test images. Defaults to 60.
-        size (int): Image height and width. Defaults to 256.
+        size (int | Sequence[int]): Image size, one int (square) or
+            ``(height, width)``. Defaults to 256.
         seed (int): Seed of the images and of the splits. Defaults to 0.
         workers (int): Worker processes. Defaults to 1.
         p_effusion (float): Share of images with an effusion. Defaults to 0.8.
         fractions (Sequence[float], optional): Label fractions (percent) to
             write; None writes no splits. Defaults to (1, 5, 10, 25, 50, 100).
+        speckle_scale (float): Speckle size (pulse) multiplier, see
+            :func:`synthesize_knee_us`. Defaults to 1.0.
+        gain_db (float): Overall gain offset in dB. Defaults to 0.0.
+        effusion_scale (float): Effusion size multiplier. Defaults to 1.0.
 
     Returns:
         dict: ``{split: [(name, has_effusion), ...]}``.
     """
     from ..splits import nested_fraction_splits, write_fraction_splits
     counts = dict(train=num_train, val=num_val, test=num_test)
+    regime = dict(speckle_scale=speckle_scale, gain_db=gain_db,
+                  effusion_scale=effusion_scale)
+    size = _hw(size)
+    size = size[0] if size[0] == size[1] else size
     jobs = []
     for split in SPLITS:
         for sub in ('img_dir', 'ann_dir'):
             os.makedirs(osp.join(out_dir, sub, split), exist_ok=True)
-        jobs += [(out_dir, split, i, size, seed, p_effusion)
+        jobs += [(out_dir, split, i, size, seed, p_effusion, regime)
                  for i in range(counts[split])]
     if workers > 1:
         with Pool(workers) as pool:
@@ -324,11 +361,11 @@ def generate_knee_us(out_dir: str,
             dict(seed=seed, source=osp.join(out_dir, 'img_dir', 'train'),
                  generator=dict(name='ussl_mm synthetic knee US', size=size,
                                 seed=seed, p_effusion=p_effusion,
-                                counts=counts)),
+                                counts=counts, **regime)),
             names=names, positive=positive)
     with open(osp.join(out_dir, 'README.txt'), 'w') as f:
         f.write('Synthetic suprapatellar knee ultrasound written by '
                 'ussl_mm.datasets.synthetic.generate_knee_us with '
                 + json.dumps(dict(size=size, seed=seed, **counts,
-                                  p_effusion=p_effusion)) + '\n')
+                                  p_effusion=p_effusion, **regime)) + '\n')
     return result
