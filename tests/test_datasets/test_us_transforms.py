@@ -131,3 +131,28 @@ def test_load_us_image_gray_and_rgba(tmp_path):
         LoadUSImage()(dict(img_path=osp.join(str(tmp_path), 'nope.png')))
     with pytest.raises(ValueError, match='convert_16bit'):
         LoadUSImage(convert_16bit='auto')
+
+
+def test_random_rescale_is_relative_to_each_image_and_keeps_masks_aligned():
+    from ussl_mm.datasets.transforms import RandomRescale
+    t = RandomRescale(ratio_range=(0.5, 2.0))
+    seen = []
+    for seed, (h, w) in enumerate([(40, 60), (100, 80)] * 10):
+        np.random.seed(seed)
+        img = np.zeros((h, w, 3), np.uint8)
+        img[h // 4:h // 2, w // 4:w // 2] = 200
+        seg = (img[..., 0] > 0).astype(np.uint8)
+        out = t(dict(img=img, gt_seg_map=seg, seg_fields=['gt_seg_map'],
+                     img_shape=(h, w)))
+        oh, ow = out['img'].shape[:2]
+        ratio = oh / h
+        assert 0.5 - 0.03 <= ratio <= 2.0 + 0.03
+        assert abs(ow / w - ratio) < 0.05          # aspect kept
+        assert out['gt_seg_map'].shape == (oh, ow)
+        assert set(np.unique(out['gt_seg_map'])) <= {0, 1}   # nearest
+        assert ((out["img"][..., 0] > 100) == (out["gt_seg_map"] == 1)).mean() \
+            > 0.95
+        seen.append(ratio)
+    assert min(seen) < 0.8 and max(seen) > 1.3     # both directions
+    with pytest.raises(ValueError, match='ratio_range'):
+        RandomRescale(ratio_range=(2.0, 0.5))
