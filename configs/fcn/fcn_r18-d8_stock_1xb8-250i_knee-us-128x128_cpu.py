@@ -21,8 +21,11 @@ _base_ = [
 custom_imports = dict(imports=['ussl_mm'], allow_failed_imports=False)
 
 max_iters = 250
+crop_size = (128, 128)
+data_preprocessor = dict(size=crop_size)  # as every mmseg leaf config
 norm_cfg = dict(type='BN', requires_grad=True)  # SyncBN needs >1 process
 model = dict(
+    data_preprocessor=data_preprocessor,
     pretrained=None,
     backbone=dict(
         type='ResNet', depth=18, deep_stem=False, norm_cfg=norm_cfg),
