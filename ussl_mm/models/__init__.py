@@ -1,1 +1,2 @@
 from . import backbones, heads, losses, necks, selfsup  # noqa: F401
+from . import decode_heads  # noqa: F401
