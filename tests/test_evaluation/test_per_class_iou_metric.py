@@ -1,8 +1,10 @@
 """PerClassIoUMetric on constructed predictions with known answers."""
 import json
+import logging
 
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
@@ -41,3 +43,111 @@ def test_values_on_constructed_case(tmp_path):
     assert recs[0]['Dice.effusion'] == pytest.approx(4 / 6 * 100)
     assert recs[1]['Dice.effusion'] is None  # absent in both: undefined
     assert recs[1]['IoU.background'] == pytest.approx(100.0)
+
+
+class _Records(logging.Handler):
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def _evaluate_capturing_warnings(metric, n):
+    handler = _Records()
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        out = metric.evaluate(n)
+    finally:
+        logger.removeHandler(handler)
+    return out, handler.messages
+
+
+def test_never_predicted_class_is_flagged_and_warned():
+    gt = [[1, 1, 0, 0], [1, 1, 0, 0], [0] * 4, [0] * 4]
+    metric = PerClassIoUMetric(iou_metrics=['mIoU', 'mDice'])
+    metric.dataset_meta = dict(classes=('background', 'effusion'))
+    metric.process({}, [_sample([[0] * 4] * 4, gt, 'a.png')])
+    out, warnings = _evaluate_capturing_warnings(metric, 1)
+    assert out['never_predicted.effusion'] == 1
+    assert out['never_predicted.background'] == 0
+    assert out['never_predicted'] == 1
+    assert out['IoU.effusion'] == 0.0
+    assert out['mIoU'] == pytest.approx(round(12 / 16 * 100 / 2, 2))
+    assert len(warnings) == 1
+    assert "'effusion'" in warnings[0] and 'never predicted' in warnings[0]
+    assert 'run ' in warnings[0]
+
+
+def test_absent_class_is_not_flagged():
+    # effusion absent from the ground truth and never predicted: nothing to
+    # learn, no flag; a false positive is no flag either.
+    metric = PerClassIoUMetric(iou_metrics=['mIoU'])
+    metric.dataset_meta = dict(classes=('background', 'effusion'))
+    metric.process({}, [_sample([[0] * 4] * 4, [[0] * 4] * 4, 'a.png')])
+    metric.process({}, [_sample([[1] * 4] * 4, [[0] * 4] * 4, 'b.png')])
+    out, warnings = _evaluate_capturing_warnings(metric, 2)
+    assert out['never_predicted'] == 0
+    assert out['never_predicted.effusion'] == 0
+    assert warnings == []
+    assert not any(k.startswith('Dice3D') for k in out)  # 2-D: no volumes
+
+
+def _slice(pred, gt, path, idx):
+    s = _sample(pred, gt, path)
+    s['slice_idx'] = idx
+    return s
+
+
+def test_per_volume_dice_on_constructed_volumes(tmp_path):
+    z = [[0] * 4] * 4
+    fg4 = [[1, 1, 0, 0], [1, 1, 0, 0], [0] * 4, [0] * 4]
+    fp2 = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 1], [0] * 4]
+    fg2 = [[0] * 4, [0] * 4, [0] * 4, [1, 1, 0, 0]]
+    metric = PerClassIoUMetric(
+        iou_metrics=['mIoU', 'mDice'],
+        per_image_file=str(tmp_path / 'per_image.json'))
+    metric.dataset_meta = dict(classes=('background', 'fg'))
+    # volume a: slice 0 perfect (4 px), slice 1 a 2-px false positive
+    # -> 3-D fg Dice 2*4 / (6 + 4) = 0.8
+    metric.process({}, [_slice(fg4, fg4, 'd/a.nii.gz', 0)])
+    metric.process({}, [_slice(fp2, z, 'd/a.nii.gz', 1)])
+    # volume b: 2 fg px missed -> fg Dice 0
+    metric.process({}, [_slice(z, fg2, 'd/b.nii.gz', 0)])
+    out = metric.evaluate(3)
+    assert out['Dice3D.fg'] == pytest.approx(40.0)
+    # background: a: inter 26, pred 26, gt 28 -> 52/54; b: 14/14 and 16
+    bg_a, bg_b = 2 * 26 / (26 + 28), 2 * 14 / (16 + 14)
+    assert out['Dice3D.background'] == pytest.approx(
+        round((bg_a + bg_b) / 2 * 100, 2))
+    assert out['mDice3D'] == pytest.approx(
+        round(((bg_a + bg_b) / 2 + 0.4) / 2 * 100, 2))
+    # the slice-pooled value is unchanged: 2*4 / (6 + 6)
+    assert out['Dice.fg'] == pytest.approx(round(8 / 12 * 100, 2))
+    vols = json.loads((tmp_path / 'per_image_per_volume.json').read_text())
+    assert [(v['img_path'], v['num_slices']) for v in vols] == [
+        ('d/a.nii.gz', 2), ('d/b.nii.gz', 1)]
+    assert vols[0]['Dice.fg'] == pytest.approx(80.0)
+    assert vols[1]['Dice.fg'] == pytest.approx(0.0)
+    recs = json.loads((tmp_path / 'per_image.json').read_text())
+    assert [r.get('slice_idx') for r in recs] == [0, 1, 0]
+
+
+def test_per_volume_absent_class_left_out_of_mean():
+    z = [[0] * 4] * 4
+    fg = [[1] * 4] + [[0] * 4] * 3
+    metric = PerClassIoUMetric(iou_metrics=['mIoU'], per_volume=True)
+    metric.dataset_meta = dict(classes=('background', 'fg'))
+    metric.process({}, [_sample(fg, fg, 'v1')])  # fg Dice 1
+    metric.process({}, [_sample(z, z, 'v2')])  # fg absent: undefined
+    out = metric.evaluate(2)
+    assert out['Dice3D.fg'] == pytest.approx(100.0)
+    off = PerClassIoUMetric(per_volume=False)
+    off.dataset_meta = dict(classes=('background', 'fg'))
+    off.process({}, [_sample(fg, fg, 'v.nii.gz')])
+    assert 'mDice3D' not in off.evaluate(1)
+    with pytest.raises(ValueError, match='per_volume'):
+        PerClassIoUMetric(per_volume='yes')
