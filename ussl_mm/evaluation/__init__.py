@@ -1,3 +1,8 @@
-from .metrics import PerClassIoUMetric  # noqa: F401
+from .metrics import (ClinicalMetric, PerClassIoUMetric,  # noqa: F401
+                      add_clinical_metric, find_spacing_file, percent_error,
+                      read_pixel_spacing)
 
-__all__ = ['PerClassIoUMetric']
+__all__ = [
+    'ClinicalMetric', 'PerClassIoUMetric', 'add_clinical_metric',
+    'find_spacing_file', 'percent_error', 'read_pixel_spacing'
+]
