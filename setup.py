@@ -39,6 +39,13 @@ if __name__ == '__main__':
         python_requires='>=3.8',
         install_requires=parse_requirements('requirements/runtime.txt') +
         parse_requirements('requirements/mmcv.txt'),
-        extras_require={'tests': parse_requirements('requirements/tests.txt')},
+        extras_require={
+            'tests': parse_requirements('requirements/tests.txt'),
+            # nnU-Net 2D baseline row (ussl_mm.baselines.nnunet); optional:
+            # +570 MB (SimpleITK alone 264 MB). 2.8.1 is the tested version;
+            # it keeps numpy<2 / torch 2.14.1 / opencv<5 (checked with
+            # `pip install --dry-run` against requirements/runtime.txt).
+            'nnunet': ['nnunetv2==2.8.1'],
+        },
         license='Apache License 2.0',
         zip_safe=False)
