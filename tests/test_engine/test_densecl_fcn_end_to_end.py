@@ -50,7 +50,7 @@ def _finetune_cfg(root, work_dir, ckpt, iters=2, resume=False):
     cfg = Config.fromfile(FINETUNE_CFG)
     cfg.work_dir = work_dir
     cfg.resume = resume
-    cfg.custom_hooks[0].checkpoint = ckpt
+    cfg.pretrained_encoder.checkpoint = ckpt
     cfg.train_cfg.update(max_iters=iters, val_interval=iters)
     cfg.default_hooks.checkpoint.interval = iters
     cfg.default_hooks.logger.interval = 1
@@ -88,9 +88,9 @@ def test_pretrain_transfer_finetune_test_then_resume(knee_root, tmp_path):
     runner = Runner.from_cfg(_finetune_cfg(knee_root, ft_dir, ckpt))
     runner.train()
     report = _hook(runner).report
-    assert report['encoder']['ratio'] == 1.0
-    assert report['encoder']['total'] == 120
-    assert report['changed']['changed'] == report['changed']['total'] == 100
+    assert report['ratio'] == 1.0
+    assert report['total'] == 120
+    assert report['changed'] == report['changed_total'] == 100
 
     # 3. test split -> metrics.
     metrics = runner.test()
@@ -99,7 +99,7 @@ def test_pretrain_transfer_finetune_test_then_resume(knee_root, tmp_path):
     assert 0.0 <= metrics['mIoU'] <= 100.0
     # Only encoder keys were transferred; the heads started from their own
     # random init (which training then changed).
-    assert all(k.startswith('backbone.') for k in report['encoder']['matched'])
+    assert all(k.startswith('backbone.') for k in report['matched'])
 
     # 4. resume: replace the pretraining checkpoint with one the hook would
     # refuse; a resumed run must not even read it, and must start from the
@@ -129,6 +129,6 @@ def test_finetune_refuses_wrong_checkpoint(knee_root, tmp_path):
                bad)
     runner = Runner.from_cfg(
         _finetune_cfg(knee_root, str(tmp_path / 'ft'), bad))
-    with pytest.raises(RuntimeError, match=r'loaded 0/120 \(0\.0%\)'):
+    with pytest.raises(RuntimeError, match=r'Loaded 0/120 \(0\.0%\)'):
         runner.train()
     assert runner.iter == 0

@@ -1,18 +1,27 @@
-"""PretrainedEncoderHook: DenseCL checkpoint -> FCN encoder, verified."""
+"""PretrainedEncoderHook: DenseCL checkpoint -> FCN encoder, verified, driven
+by the top-level ``pretrained_encoder`` dict of the config."""
+import argparse
 import copy
+import logging
 import os.path as osp
 import types
 
 import pytest
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
-from ussl_mm.engine.hooks import PretrainedEncoderHook
+from ussl_mm.engine.hooks import (PretrainedEncoderHook,
+                                  ensure_pretrained_encoder_hook)
+from ussl_mm.utils.checkpoint import transfer_weights
 
 CFG_DIR = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+FCN_DENSECL_CPU = osp.join(
+    CFG_DIR, 'densecl/benchmarks/'
+    'fcn_r18-d8_1xb4-150i_knee-us-128_densecl_cpu.py')
 
 
 def _densecl_r18(queue_len=32, backbone=None):
@@ -72,10 +81,26 @@ def densecl_ckpt(tmp_path_factory):
     return path
 
 
-def _stub_runner(model, it=0, resume=False, has_loaded=False):
-    return types.SimpleNamespace(
-        model=model, iter=it, _resume=resume, _has_loaded=has_loaded,
-        cfg=Config(dict(resume=resume)))
+@pytest.fixture
+def mm_log(caplog):
+    """caplog on mmengine's current logger (MMLogger calls only its own
+    handlers, so the root logger's caplog handler would see nothing)."""
+    logger = MMLogger.get_current_instance()
+    caplog.handler.setLevel(logging.INFO)
+    logger.addHandler(caplog.handler)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+
+
+def _runner(model, it=0, **cfg):
+    """What the hook uses of a Runner: model, iter and cfg (public API)."""
+    return types.SimpleNamespace(model=model, iter=it, cfg=Config(cfg))
+
+
+def _run(model, it=0, **options):
+    hook = PretrainedEncoderHook()
+    hook.before_train(_runner(model, it, pretrained_encoder=options))
+    return hook
 
 
 def test_every_fcn_backbone_key_is_in_densecl_checkpoint(densecl_ckpt):
@@ -91,38 +116,126 @@ def test_every_fcn_backbone_key_is_in_densecl_checkpoint(densecl_ckpt):
     assert not missing and not bad_shape, (missing[:5], bad_shape[:5])
 
 
-def test_transfer_loads_encoder_and_leaves_decoder(densecl_ckpt):
+def test_transfer_from_top_level_dict_loads_encoder_leaves_decoder(
+        densecl_ckpt):
     src = torch.load(densecl_ckpt, map_location='cpu')['state_dict']
     model = _fcn_r18()
     before = copy.deepcopy(model.state_dict())
-    hook = PretrainedEncoderHook(checkpoint=densecl_ckpt)
-    hook.before_train(_stub_runner(model))
+    hook = _run(model, checkpoint=densecl_ckpt)
 
     after = model.state_dict()
-    assert hook.report['encoder']['ratio'] == 1.0
-    assert len(hook.report['encoder']['matched']) == 120
+    assert hook.report['ratio'] == 1.0
+    assert len(hook.report['matched']) == hook.report['total'] == 120
     # Every encoder tensor now equals the checkpoint; the weights changed.
     for k, v in after.items():
         if k.startswith('backbone.'):
             assert torch.equal(v, src[k]), k
     conv = 'backbone.layer3.1.conv2.weight'
     assert not torch.equal(after[conv], before[conv])
-    assert hook.report['changed'] == dict(changed=100, total=100)
+    assert hook.report['changed'] == hook.report['changed_total'] == 100
     # Decoder (decode_head, auxiliary_head) untouched.
     head_keys = [k for k in after if not k.startswith('backbone.')]
     assert any(k.startswith('decode_head.') for k in head_keys)
     for k in head_keys:
         assert torch.equal(after[k], before[k]), k
-    # The transferred encoder is trainable (freeze_iters=0).
     assert all(p.requires_grad for p in model.backbone.parameters())
 
 
-def test_transfer_accepts_bare_and_ddp_state_dicts(densecl_ckpt, tmp_path):
+def test_cfg_options_override_reaches_the_hook(densecl_ckpt):
+    """``--cfg-options pretrained_encoder.checkpoint=PATH`` on a real
+    fine-tuning config, whatever else is in custom_hooks."""
+    cfg = Config.fromfile(FCN_DENSECL_CPU)
+    assert cfg.pretrained_encoder.checkpoint != densecl_ckpt
+    assert dict(type='PretrainedEncoderHook') in cfg.custom_hooks
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args([
+        '--cfg-options', f'pretrained_encoder.checkpoint={densecl_ckpt}',
+        'pretrained_encoder.min_loaded_ratio=1.0'
+    ])
+    cfg.custom_hooks.insert(0, dict(type='EMAHook'))  # index 0 is not ours
+    cfg.merge_from_dict(args.cfg_options)
+    src = torch.load(densecl_ckpt, map_location='cpu')['state_dict']
+    model = _fcn_r18()
+    runner = types.SimpleNamespace(model=model, iter=0, cfg=cfg)
+    hook = PretrainedEncoderHook()
+    hook.before_train(runner)
+    assert hook.report['ratio'] == 1.0
+    assert torch.equal(model.state_dict()['backbone.conv1.weight'],
+                       src['backbone.conv1.weight'])
+
+
+def test_explicit_none_is_a_logged_scratch_run(mm_log):
+    model = _fcn_r18()
+    before = copy.deepcopy(model.state_dict())
+    hook = PretrainedEncoderHook()
+    hook.before_train(_runner(model, pretrained_encoder=None))
+    assert hook.report == {}
+    assert 'deliberate from-scratch run' in mm_log.text
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_missing_key_and_bad_options_are_errors(densecl_ckpt):
+    with pytest.raises(KeyError, match='pretrained_encoder.checkpoint=PATH'):
+        PretrainedEncoderHook().before_train(_runner(_fcn_r18()))
+    with pytest.raises(ValueError, match=r"unknown keys \['chekpoint'\]"):
+        _run(_fcn_r18(), checkpoint=densecl_ckpt, chekpoint='x.pth')
+    with pytest.raises(ValueError, match='pretrained_encoder.checkpoint'):
+        _run(_fcn_r18(), mode='encoder')
+    with pytest.raises(ValueError, match='not both'):
+        _run(_fcn_r18(), checkpoint=densecl_ckpt, mode='encoder',
+             prefix_map={'backbone.': 'backbone.'})
+    with pytest.raises(ValueError, match='needs an encoder-decoder'):
+        _run(_fcn_r18(), checkpoint=densecl_ckpt, mode='encoder+decoder')
+    with pytest.raises(ValueError, match='overlap'):
+        _run(_fcn_r18(), checkpoint=densecl_ckpt,
+             prefix_map={'backbone.': 'backbone.',
+                         'backbone.layer1.': 'backbone.layer1.'})
+
+
+def test_missing_checkpoint_names_the_file(tmp_path):
+    missing = str(tmp_path / 'nope.pth')
+    with pytest.raises(FileNotFoundError, match='nope.pth does not exist'):
+        _run(_fcn_r18(), checkpoint=missing)
+
+
+def test_resume_transfers_nothing(densecl_ckpt):
+    model = _fcn_r18()
+    before = copy.deepcopy(model.state_dict())
+    hook = _run(model, it=4, checkpoint=densecl_ckpt)
+    assert hook.report == {}
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    # A run that starts at iter 0 (auto-resume found nothing) transfers.
+    assert _run(model, it=0, checkpoint=densecl_ckpt).report['ratio'] == 1.0
+
+
+def test_ensure_adds_the_hook_once():
+    cfg = Config(dict(pretrained_encoder=dict(checkpoint='a.pth'),
+                      custom_hooks=[dict(type='EMAHook')]))
+    ensure_pretrained_encoder_hook(cfg)
+    assert cfg.custom_hooks == [
+        dict(type='EMAHook'), dict(type='PretrainedEncoderHook')
+    ]
+    ensure_pretrained_encoder_hook(cfg)
+    assert len(cfg.custom_hooks) == 2
+    # No custom_hooks at all (a stock library config).
+    cfg = ensure_pretrained_encoder_hook(
+        Config(dict(pretrained_encoder=dict(checkpoint='a.pth'))))
+    assert cfg.custom_hooks == [dict(type='PretrainedEncoderHook')]
+    # None (deliberate scratch) or absent: nothing added.
+    for cfg in (Config(dict(pretrained_encoder=None)), Config(dict())):
+        ensure_pretrained_encoder_hook(cfg)
+        assert not cfg.get('custom_hooks')
+
+
+def test_accepts_bare_and_ddp_state_dicts(densecl_ckpt, tmp_path):
     src = torch.load(densecl_ckpt, map_location='cpu')['state_dict']
     path = str(tmp_path / 'ddp_bare.pth')
     torch.save({'module.' + k: v for k, v in src.items()}, path)
     model = _fcn_r18()
-    PretrainedEncoderHook(checkpoint=path).before_train(_stub_runner(model))
+    _run(model, checkpoint=path)
     assert torch.equal(model.state_dict()['backbone.conv1.weight'],
                        src['backbone.conv1.weight'])
 
@@ -134,18 +247,17 @@ def test_refuses_deep_stem_checkpoint_with_counts(tmp_path):
     torch.save({'state_dict': deep.state_dict()}, path)
     model = _fcn_r18()
     before = copy.deepcopy(model.state_dict())
-    hook = PretrainedEncoderHook(checkpoint=path)
     with pytest.raises(RuntimeError) as err:
-        hook.before_train(_stub_runner(model))
+        _run(model, checkpoint=path)
     msg = str(err.value)
     # conv1.weight + bn1.{weight,bias,running_mean,running_var,
     # num_batches_tracked} are missing: 114 of 120 loaded.
-    assert 'loaded 114/120 (95.0%)' in msg
-    assert "part 'encoder'" in msg and "prefix 'backbone.'" in msg
+    assert 'Loaded 114/120 (95.0%)' in msg
+    assert "prefix_map={'backbone.': 'backbone.'}" in msg
     assert 'backbone.conv1.weight' in msg
     assert path in msg
     assert 'need >= 100%' in msg
-    # Nothing was loaded on failure.
+    assert 'Nothing was loaded' in msg
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
 
@@ -157,139 +269,98 @@ def test_refuses_deeper_encoder_with_counts(tmp_path):
     path = str(tmp_path / 'densecl_r34.pth')
     torch.save({'state_dict': r34.state_dict()}, path)
     with pytest.raises(RuntimeError) as err:
-        PretrainedEncoderHook(checkpoint=path).before_train(
-            _stub_runner(_fcn_r18()))
+        _run(_fcn_r18(), checkpoint=path)
     msg = str(err.value)
-    assert 'loaded 120/120 (100.0%)' in msg
+    assert 'Loaded 120/120 (100.0%)' in msg
     assert 'unexpected in checkpoint (first 5): [' in msg
     assert 'backbone.layer1.2.conv1.weight' in msg
     assert 'different architecture' in msg
-    model = _fcn_r18()
-    hook = PretrainedEncoderHook(checkpoint=path, allow_unexpected=True)
-    hook.before_train(_stub_runner(model))
-    assert len(hook.report['encoder']['unexpected']) > 0
+    hook = _run(_fcn_r18(), checkpoint=path, allow_unexpected=True)
+    assert len(hook.report['unexpected']) > 0
 
 
-def test_refuses_wrong_prefix_and_src_prefix_map_fixes_it(
-        densecl_ckpt, tmp_path):
+def test_refuses_wrong_prefix_and_prefix_map_fixes_it(densecl_ckpt,
+                                                      tmp_path):
     src = torch.load(densecl_ckpt, map_location='cpu')['state_dict']
     path = str(tmp_path / 'renamed.pth')
     torch.save({'state_dict': {k.replace('backbone.', 'encoder_q.', 1): v
                                for k, v in src.items()}}, path)
-    with pytest.raises(RuntimeError, match=r'loaded 0/120 \(0\.0%\)'):
-        PretrainedEncoderHook(checkpoint=path).before_train(
-            _stub_runner(_fcn_r18()))
+    with pytest.raises(RuntimeError, match=r'Loaded 0/120 \(0\.0%\)'):
+        _run(_fcn_r18(), checkpoint=path)
     model = _fcn_r18()
-    PretrainedEncoderHook(
-        checkpoint=path, src_prefix_map=dict(encoder='encoder_q.')
-    ).before_train(_stub_runner(model))
+    _run(model, checkpoint=path, prefix_map={'encoder_q.': 'backbone.'})
     assert torch.equal(model.state_dict()['backbone.layer4.1.bn2.weight'],
                        src['backbone.layer4.1.bn2.weight'])
-
-
-def test_bad_arguments_and_missing_file(tmp_path):
-    with pytest.raises(ValueError, match='not keys of'):
-        PretrainedEncoderHook(checkpoint='x.pth', mode='encoder+decoder')
-    missing = str(tmp_path / 'nope.pth')
-    with pytest.raises(FileNotFoundError, match='custom_hooks.0.checkpoint'):
-        PretrainedEncoderHook(checkpoint=missing).before_train(
-            _stub_runner(_fcn_r18()))
 
 
 def test_one_vs_three_channel_stem(densecl_ckpt):
     src = torch.load(densecl_ckpt, map_location='cpu')['state_dict']
     with pytest.raises(RuntimeError) as err:
-        PretrainedEncoderHook(checkpoint=densecl_ckpt).before_train(
-            _stub_runner(_fcn_r18(in_channels=1)))
+        _run(_fcn_r18(in_channels=1), checkpoint=densecl_ckpt)
     msg = str(err.value)
-    assert 'loaded 119/120' in msg and 'adapt_stem' in msg
+    assert 'Loaded 119/120' in msg and 'adapt_stem' in msg
     assert 'backbone.conv1.weight: checkpoint (64, 3, 7, 7) vs model ' \
         '(64, 1, 7, 7)' in msg
     model = _fcn_r18(in_channels=1)
-    PretrainedEncoderHook(checkpoint=densecl_ckpt, adapt_stem='sum') \
-        .before_train(_stub_runner(model))
+    _run(model, checkpoint=densecl_ckpt, adapt_stem='sum')
     w = model.state_dict()['backbone.conv1.weight']
     assert w.shape[1] == 1
     torch.testing.assert_close(
         w, src['backbone.conv1.weight'].sum(1, keepdim=True))
 
 
-def test_checkpoint_equal_to_init_is_reported(tmp_path):
+def test_checkpoint_equal_to_init_is_reported(tmp_path, mm_log):
     torch.manual_seed(3)
     model = _fcn_r18()
     path = str(tmp_path / 'same.pth')
     torch.save({'state_dict': model.state_dict()}, path)
-    hook = PretrainedEncoderHook(checkpoint=path)
-    hook.before_train(_stub_runner(model))
-    assert hook.report['encoder']['ratio'] == 1.0
-    assert hook.report['changed']['changed'] == 0
+    report = transfer_weights(model, path, {'backbone.': 'backbone.'})
+    assert report['ratio'] == 1.0
+    assert report['changed'] == 0
+    warnings = [r.getMessage() for r in mm_log.records
+                if r.levelno == logging.WARNING]
+    assert any('equals the current initialisation' in w for w in warnings)
 
 
-def test_resume_does_not_reload_but_refreezes(densecl_ckpt):
-    model = _fcn_r18()
-    before = copy.deepcopy(model.state_dict())
-    hook = PretrainedEncoderHook(checkpoint=densecl_ckpt, freeze_iters=10)
-    hook.before_train(_stub_runner(model, it=4, resume=True, has_loaded=True))
-    for k, v in model.state_dict().items():
-        assert torch.equal(v, before[k]), k
-    assert not any(p.requires_grad for p in model.backbone.parameters())
-    assert all(p.requires_grad for p in model.decode_head.parameters())
-    # Auto-resume that found no checkpoint starts fresh: it must transfer.
-    hook = PretrainedEncoderHook(checkpoint=densecl_ckpt)
-    hook.before_train(_stub_runner(model, it=0, resume=True,
-                                   has_loaded=False))
-    assert 'encoder' in hook.report
+class Foreign:
+    """A class torch's weights_only unpickler must refuse."""
 
 
-def test_freeze_then_unfreeze(densecl_ckpt):
-    torch.manual_seed(0)
-    model = _fcn_r18()
-    model.train()
-    runner = _stub_runner(model)
-    hook = PretrainedEncoderHook(checkpoint=densecl_ckpt, freeze_iters=2)
-    hook.before_train(runner)
-    optim = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
-                            weight_decay=1e-4)
-    data = dict(
-        inputs=[torch.rand(3, 32, 32) * 255 for _ in range(2)],
-        data_samples=None)
-    from mmseg.structures import SegDataSample
-    from mmengine.structures import PixelData
-    samples = []
-    for _ in range(2):
-        s = SegDataSample()
-        s.gt_sem_seg = PixelData(data=torch.randint(0, 2, (1, 32, 32)))
-        s.set_metainfo(dict(img_shape=(32, 32), pad_shape=(32, 32)))
-        samples.append(s)
-    data['data_samples'] = samples
+def _bad_checkpoints(tmp_path, densecl_ckpt):
+    """(file, expected words): every way a checkpoint file can be wrong."""
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    text = tmp_path / 'lfs_pointer.pth'
+    text.write_text('version https://git-lfs.github.com/spec/v1\n'
+                    'oid sha256:0123\nsize 1234\n')
+    data = open(densecl_ckpt, 'rb').read()
+    truncated = tmp_path / 'truncated.pth'
+    truncated.write_bytes(data[:len(data) // 2])
+    foreign = tmp_path / 'foreign.pth'
+    torch.save({'state_dict': {}, 'obj': Foreign()}, foreign)
+    legacy = tmp_path / 'legacy_truncated.pth'
+    torch.save({'a': torch.zeros(3)}, legacy,
+               _use_new_zipfile_serialization=False)
+    legacy.write_bytes(legacy.read_bytes()[:100])
+    directory = tmp_path / 'a_dir.pth'
+    directory.mkdir()
+    return [
+        (empty, 'is empty (0 bytes)'),
+        (text, 'is a text file, not a torch checkpoint'),
+        (text, 'Git LFS pointer'),
+        (truncated, 'truncated torch zip archive'),
+        (foreign, 'Foreign'),
+        (foreign, 'weights_only=True'),
+        (legacy, 'truncated pickle'),
+        (directory, 'is a directory'),
+    ]
 
-    def snapshot(prefix):
-        return {k: v.clone() for k, v in model.state_dict().items()
-                if k.startswith(prefix)}
 
-    start_enc, start_dec = snapshot('backbone.'), snapshot('decode_head.')
-    for it in range(4):
-        runner.iter = it
-        model.train()  # as the train loop does before every iteration
-        hook.before_train_iter(runner, batch_idx=it)
-        batch = model.data_preprocessor(data, True)
-        losses = model.loss(batch['inputs'], batch['data_samples'])
-        optim.zero_grad()
-        sum(v for k, v in losses.items() if 'loss' in k).backward()
-        optim.step()
-        enc = snapshot('backbone.')
-        if it < 2:
-            assert not model.backbone.bn1.training
-            # Weights and BN running statistics stayed pretrained.
-            for k, v in enc.items():
-                assert torch.equal(v, start_enc[k]), (it, k)
-        else:
-            assert model.backbone.bn1.training
-    assert all(p.requires_grad for p in model.backbone.parameters())
-    assert not torch.equal(enc['backbone.layer1.0.conv1.weight'],
-                           start_enc['backbone.layer1.0.conv1.weight'])
-    assert not torch.equal(enc['backbone.bn1.running_mean'],
-                           start_enc['backbone.bn1.running_mean'])
-    dec = snapshot('decode_head.')
-    assert not torch.equal(dec['decode_head.conv_seg.weight'],
-                           start_dec['decode_head.conv_seg.weight'])
+def test_bad_checkpoint_files_name_the_file_and_the_problem(
+        tmp_path, densecl_ckpt):
+    from ussl_mm.utils.checkpoint import CheckpointReadError
+    for path, words in _bad_checkpoints(tmp_path, densecl_ckpt):
+        with pytest.raises(CheckpointReadError) as err:
+            _run(_fcn_r18(), checkpoint=str(path))
+        msg = str(err.value)
+        assert str(path) in msg and words in msg, (path.name, msg)

@@ -1,6 +1,7 @@
 """Inpainting checkpoint -> U-Net segmentor through PretrainedEncoderHook:
-the whole encoder loads (encoder mode), the decoder too (encoder+decoder),
-frozen weights do not move during freeze_iters and move afterwards."""
+the whole encoder loads (encoder mode), the decoder too (encoder+decoder);
+with FreezeThenUnfreezeHook, frozen weights do not move during freeze_iters
+and move afterwards."""
 import os.path as osp
 
 import nibabel as nib
@@ -104,8 +105,11 @@ def _runner(tmp_path, data_root, ckpt, mode, freeze_iters, max_iters):
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1000)
     cfg.default_hooks.pop('visualization', None)
-    cfg.custom_hooks[0].update(checkpoint=ckpt, mode=mode,
-                               freeze_iters=freeze_iters)
+    cfg.pretrained_encoder.update(checkpoint=ckpt, mode=mode)
+    if freeze_iters:
+        cfg.custom_hooks.append(
+            dict(type='FreezeThenUnfreezeHook', freeze_iters=freeze_iters,
+                 prefixes=['backbone.encoder.']))
     cfg.work_dir = str(tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     rec = Recorder()

@@ -43,6 +43,42 @@ def test_strict_load_refuses_shape_and_key_mismatch(tmp_path):
         load_checkpoint_strict(dst, str(path))
 
 
+class Foreign:
+    """A class torch's weights_only unpickler must refuse."""
+
+
+@pytest.mark.parametrize('kind,words', [
+    ('missing', 'does not exist'),
+    ('empty', 'is empty (0 bytes)'),
+    ('text', 'is a text file, not a torch checkpoint'),
+    ('truncated', 'truncated torch zip archive'),
+    ('foreign', 'Foreign)'),
+    ('list', 'holds a list, expected a dict'),
+])
+def test_strict_load_names_the_file_and_what_is_wrong(tmp_path, kind, words):
+    from ussl_mm.utils.checkpoint import CheckpointReadError
+    path = tmp_path / f'{kind}.pth'
+    if kind == 'empty':
+        path.write_bytes(b'')
+    elif kind == 'text':
+        path.write_text('<html>404 Not Found</html>\n')
+    elif kind == 'truncated':
+        torch.save({'state_dict': _net().state_dict()}, path)
+        path.write_bytes(path.read_bytes()[:300])
+    elif kind == 'foreign':
+        torch.save({'state_dict': _net().state_dict(), 'x': Foreign()}, path)
+    elif kind == 'list':
+        torch.save([torch.zeros(1)], path)
+    dst = _net()
+    before = dst[0].weight.clone()
+    error = FileNotFoundError if kind == 'missing' else CheckpointReadError
+    with pytest.raises(error) as err:
+        load_checkpoint_strict(dst, str(path))
+    assert str(path) in str(err.value) and words in str(err.value), \
+        str(err.value)
+    torch.testing.assert_close(dst[0].weight, before)
+
+
 def test_strip_collate_scope():
     cfg = Config(
         dict(train_dataloader=dict(

@@ -1,49 +1,185 @@
-"""Strict checkpoint loading for evaluation."""
-from typing import Optional
+# Copyright (c) ussl_mm contributors. All rights reserved.
+"""Checkpoint reading with errors that name the file, strict loading, and the
+verified prefix-mapped weight transfer behind ``PretrainedEncoderHook``.
 
+All reading goes through mmengine's public
+``CheckpointLoader.load_checkpoint`` (local paths, URLs, ``pavi://`` ...);
+only the diagnosis of a file it cannot read is ours.
+"""
+import os
+import os.path as osp
+import re
+import zipfile
+from collections import OrderedDict
+from typing import Dict, Optional, Sequence
+
+import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+from mmengine.runner import CheckpointLoader, load_state_dict
+
+ADAPT_STEM_CHOICES = ('refuse', 'sum', 'mean')
+
+
+class CheckpointReadError(RuntimeError):
+    """A checkpoint file exists but is not a loadable torch checkpoint."""
+
+
+def _diagnose(filename: str, err: BaseException) -> str:
+    """Say what is wrong with ``filename``, which ``torch.load`` refused."""
+    with open(filename, 'rb') as f:
+        head = f.read(512)
+    refused = re.search(r'Unsupported global: GLOBAL ([\w.]+)', str(err))
+    if refused:
+        return (f'it pickles a class that torch.load(weights_only=True) '
+                f'refuses ({refused.group(1)}): it is not a plain '
+                'checkpoint of tensors (ussl_mm allow-lists only what '
+                'mmengine itself writes, see ussl_mm/utils/compat.py). If you '
+                'trust the file, load it once with torch.load(path, '
+                "weights_only=False) and save its 'state_dict' with "
+                'torch.save')
+    if head.startswith(b'PK\x03\x04'):
+        if not zipfile.is_zipfile(filename):
+            return ('it is a truncated torch zip archive (its central '
+                    'directory is missing): the save was interrupted (killed '
+                    'run, full disk) or the copy is incomplete. Use another '
+                    'checkpoint, e.g. the previous iter_*.pth')
+        return f'torch.load could not read the zip archive ({err})'
+    if head.startswith(b'\x80'):
+        if isinstance(err, EOFError) or 'truncated' in str(err):
+            return ('it is a truncated pickle (legacy torch format): the '
+                    'save was interrupted or the copy is incomplete')
+        return f'torch.load could not unpickle it ({type(err).__name__}: ' \
+            f'{str(err)[:200]})'
+    if b'\x00' not in head:
+        first = head.decode('utf-8', 'replace').splitlines()[0][:80] \
+            if head.strip() else ''
+        lfs = (' It is a Git LFS pointer: run `git lfs pull`.'
+               if first.startswith('version https://git-lfs') else '')
+        return (f'it is a text file, not a torch checkpoint (first line: '
+                f'{first!r}).{lfs} Give the .pth that tools/train.py '
+                'writes')
+    return (f'it is not a torch checkpoint (neither a torch zip archive nor '
+            f'a pickle; first bytes {head[:8]!r})')
+
+
+def read_checkpoint(filename: str,
+                    map_location: Optional[str] = 'cpu') -> dict:
+    """Read a checkpoint with mmengine's ``CheckpointLoader``.
+
+    Args:
+        filename (str): Local path or URL of the checkpoint.
+        map_location (str, optional): Passed to the loader.
+            Defaults to 'cpu'.
+
+    Returns:
+        dict: The checkpoint as stored (a dict, with or without
+        ``state_dict``).
+
+    Raises:
+        FileNotFoundError: If a local ``filename`` does not exist.
+        CheckpointReadError: If the file is empty, a text file, not a torch
+            file, truncated, pickles a class that ``weights_only`` refuses,
+            or does not hold a dict. The message names the file and says
+            what is wrong.
+    """
+    local = '://' not in filename
+    if local:
+        if not osp.exists(filename):
+            raise FileNotFoundError(
+                f'Checkpoint {filename} does not exist (working directory '
+                f'{os.getcwd()}).')
+        if not osp.isfile(filename):
+            raise CheckpointReadError(
+                f'Checkpoint {filename} is a directory, not a file; give the '
+                '.pth file inside it (e.g. the one named in its '
+                'last_checkpoint).')
+        if osp.getsize(filename) == 0:
+            raise CheckpointReadError(
+                f'Checkpoint {filename} is empty (0 bytes): the save was '
+                'interrupted or the file is a placeholder. Give a complete '
+                'checkpoint.')
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(
+            filename, map_location=map_location)
+    except Exception as err:  # noqa: B902 - re-raised with the diagnosis
+        if not local:
+            raise
+        raise CheckpointReadError(
+            f'Cannot read checkpoint {filename}: {_diagnose(filename, err)}.'
+        ) from err
+    if not isinstance(ckpt, dict):
+        raise CheckpointReadError(
+            f'Checkpoint {filename} holds a {type(ckpt).__name__}, expected '
+            'a dict (a state_dict, or a checkpoint with a "state_dict" '
+            'entry).')
+    return ckpt
+
+
+def checkpoint_state_dict(checkpoint: dict,
+                          filename: str) -> Dict[str, torch.Tensor]:
+    """The tensors of a checkpoint, without a DDP ``module.`` prefix.
+
+    Args:
+        checkpoint (dict): As returned by :func:`read_checkpoint`.
+        filename (str): Its file, for the error message.
+
+    Returns:
+        dict: Key -> tensor (non-tensor entries are dropped).
+
+    Raises:
+        CheckpointReadError: If it holds no tensor.
+    """
+    state = checkpoint.get('state_dict', checkpoint)
+    state = {k: v for k, v in state.items() if torch.is_tensor(v)}
+    if state and all(k.startswith('module.') for k in state):
+        state = {k[len('module.'):]: v for k, v in state.items()}
+    if not state:
+        raise CheckpointReadError(
+            f'Checkpoint {filename} contains no tensors (top-level keys: '
+            f'{sorted(checkpoint)[:10]}).')
+    return state
 
 
 def load_checkpoint_strict(model: nn.Module,
                            filename: str,
                            map_location: Optional[str] = 'cpu') -> dict:
-    """Load a full model checkpoint and refuse any key mismatch.
+    """Load a full model checkpoint and refuse any key or shape mismatch.
 
-    mmengine's ``load_from`` path loads with ``strict=False`` and only logs
+    mmengine's ``load_from`` loads with ``strict=False`` and only logs
     missing/unexpected keys, so evaluating a checkpoint of another
-    architecture silently reports the metric of a partly random model. For
-    ``tools/test.py`` every key must match.
+    architecture silently reports the metric of a partly random model. Here
+    every key must match. Kept besides mmengine's
+    ``load_checkpoint(strict=True)``: that one raises only after copying
+    the matching tensors and without naming the file; this one refuses
+    before touching the model.
 
     Args:
         model (nn.Module): The model to load into (wrappers are unwrapped).
         filename (str): Path of the checkpoint.
-        map_location (str, optional): Passed to ``torch.load``.
-            Defaults to ``'cpu'``.
+        map_location (str, optional): Passed to the loader.
+            Defaults to 'cpu'.
 
     Returns:
         dict: The loaded checkpoint (with ``meta``).
 
     Raises:
+        FileNotFoundError: If the file does not exist.
+        CheckpointReadError: If the file is not a readable checkpoint.
         RuntimeError: If keys are missing, unexpected or of another shape.
     """
     if is_model_wrapper(model):
         model = model.module
-    checkpoint = _load_checkpoint(filename, map_location=map_location)
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    state_dict = {
-        (k[len('module.'):] if k.startswith('module.') else k): v
-        for k, v in state_dict.items()
-    }
+    checkpoint = read_checkpoint(filename, map_location=map_location)
+    state_dict = checkpoint_state_dict(checkpoint, filename)
     own = model.state_dict()
     missing = sorted(set(own) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(own))
     mismatched = sorted(
         f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
         f'{tuple(own[k].shape)}' for k in set(own) & set(state_dict)
-        if hasattr(state_dict[k], 'shape')
-        and tuple(state_dict[k].shape) != tuple(own[k].shape))
+        if tuple(state_dict[k].shape) != tuple(own[k].shape))
     if missing or unexpected or mismatched:
         raise RuntimeError(
             f'Checkpoint {filename} does not match the model built from the '
@@ -54,5 +190,217 @@ def load_checkpoint_strict(model: nn.Module,
             'checkpoint was trained with this config (same backbone depth, '
             'stem and decode head); a pretraining checkpoint must be '
             'fine-tuned first (see PretrainedEncoderHook).')
-    _load_checkpoint_to_model(model, checkpoint, strict=True)
+    load_state_dict(model, state_dict, strict=True)
     return checkpoint
+
+
+def _adapt_stem(value: torch.Tensor, tshape: Sequence[int],
+                how: str) -> Optional[torch.Tensor]:
+    """``value`` adapted to a 1- vs 3-input-channel ``tshape``, or None."""
+    if how == 'refuse' or value.dim() != 4 or len(tshape) != 4:
+        return None
+    sshape = tuple(value.shape)
+    if sshape[0] != tshape[0] or sshape[2:] != tuple(tshape[2:]):
+        return None
+    if sshape[1] == 3 and tshape[1] == 1:
+        reduce = value.sum if how == 'sum' else value.mean
+        return reduce(dim=1, keepdim=True)
+    if sshape[1] == 1 and tshape[1] == 3:
+        value = value.repeat(1, 3, 1, 1)
+        return value / 3.0 if how == 'sum' else value
+    return None
+
+
+def _check_prefix_map(prefix_map: Dict[str, str]) -> None:
+    if not isinstance(prefix_map, dict) or not prefix_map or not all(
+            isinstance(k, str) and isinstance(v, str)
+            for k, v in prefix_map.items()):
+        raise ValueError(
+            'prefix_map must be a non-empty dict of checkpoint prefix -> '
+            f"model prefix, e.g. {{'backbone.': 'backbone.'}}; got "
+            f'{prefix_map!r}.')
+    targets = sorted(prefix_map.values())
+    overlap = [(a, b) for i, a in enumerate(targets) for b in targets[i + 1:]
+               if b.startswith(a)]
+    if overlap:
+        raise ValueError(
+            f'prefix_map={prefix_map}: the model prefixes {overlap[0]} '
+            'overlap, so some model tensors would be loaded twice. Keep '
+            'only the shorter prefix, or make them disjoint (mmengine merges '
+            'dict overrides into the config\'s map: replace it with '
+            "dict(_delete_=True, ...)).")
+
+
+def transfer_weights(model: nn.Module,
+                     checkpoint: str,
+                     prefix_map: Dict[str, str],
+                     min_loaded_ratio: float = 1.0,
+                     adapt_stem: str = 'refuse',
+                     allow_unexpected: bool = False,
+                     map_location: Optional[str] = 'cpu') -> dict:
+    """Copy prefixed checkpoint tensors into ``model`` and prove they loaded.
+
+    For every ``src -> tgt`` entry of ``prefix_map``, the checkpoint tensor
+    ``src + name`` is copied into the model tensor ``tgt + name``. Every
+    model tensor under a target prefix counts: the transfer raises unless at
+    least ``min_loaded_ratio`` of them loaded with equal shapes, and (unless
+    ``allow_unexpected``) when the checkpoint has tensors under a source
+    prefix that the model lacks (another depth). After loading, the tensors
+    are read back; a warning says when the checkpoint equals the model's
+    current initialisation.
+
+    Args:
+        model (nn.Module): The (unwrapped) target model.
+        checkpoint (str): Path or URL of the checkpoint.
+        prefix_map (dict): Checkpoint prefix -> model prefix, e.g.
+            ``{'backbone.': 'backbone.'}``.
+        min_loaded_ratio (float): Minimum share (0-1] of the target tensors
+            that must load. Defaults to 1.0.
+        adapt_stem (str): What to do with a 4-D weight whose shapes differ
+            only in the input channels, 1 vs 3 (a grayscale vs RGB stem):
+            ``'refuse'`` raises; ``'sum'`` keeps the response to a gray
+            image replicated to 3 channels (3->1: sum; 1->3: repeat / 3);
+            ``'mean'`` averages (3->1: mean; 1->3: repeat).
+            Defaults to 'refuse'.
+        allow_unexpected (bool): Accept checkpoint tensors under a source
+            prefix that the model lacks. Defaults to False.
+        map_location (str, optional): Passed to the loader.
+            Defaults to 'cpu'.
+
+    Returns:
+        dict: ``matched``, ``missing``, ``mismatched``, ``unexpected``,
+        ``adapted`` (key lists), ``total``, ``ratio``, ``changed`` and
+        ``changed_total`` (floating-point tensors whose value changed).
+
+    Raises:
+        ValueError: On a bad ``prefix_map``, ``adapt_stem`` or ratio.
+        FileNotFoundError: If the checkpoint does not exist.
+        CheckpointReadError: If it is not a readable checkpoint.
+        RuntimeError: If the transfer is incomplete or does not read back.
+    """
+    _check_prefix_map(prefix_map)
+    if not 0.0 < float(min_loaded_ratio) <= 1.0:
+        raise ValueError(
+            f'min_loaded_ratio must be in (0, 1], got {min_loaded_ratio}.')
+    if adapt_stem not in ADAPT_STEM_CHOICES:
+        raise ValueError(f'adapt_stem must be one of {ADAPT_STEM_CHOICES}, '
+                         f'got {adapt_stem!r}.')
+    src = checkpoint_state_dict(
+        read_checkpoint(checkpoint, map_location), checkpoint)
+    target = model.state_dict()
+    rep = dict(matched=[], missing=[], mismatched=[], unexpected=[],
+               adapted=[])
+    new_values: Dict[str, torch.Tensor] = OrderedDict()
+    total = 0
+    for src_prefix, tgt_prefix in prefix_map.items():
+        tgt_keys = [k for k in target if k.startswith(tgt_prefix)]
+        if not tgt_keys:
+            raise RuntimeError(
+                f'The model has no state_dict key starting with '
+                f'{tgt_prefix!r} (prefix_map={prefix_map}). First model '
+                f'keys: {list(target)[:5]}.')
+        total += len(tgt_keys)
+        src_part = {k[len(src_prefix):]: v for k, v in src.items()
+                    if k.startswith(src_prefix)}
+        for tkey in tgt_keys:
+            name = tkey[len(tgt_prefix):]
+            if name not in src_part:
+                rep['missing'].append(tkey)
+                continue
+            value, tshape = src_part[name], tuple(target[tkey].shape)
+            if tuple(value.shape) != tshape:
+                value = _adapt_stem(value, tshape, adapt_stem)
+                shapes = f'{tuple(src_part[name].shape)} vs model {tshape}'
+                if value is None:
+                    rep['mismatched'].append(f'{tkey}: checkpoint {shapes}')
+                    continue
+                rep['adapted'].append(f'{tkey}: checkpoint {shapes}')
+            new_values[tkey] = value
+            rep['matched'].append(tkey)
+        rep['unexpected'] += [src_prefix + n for n in src_part
+                              if tgt_prefix + n not in target]
+    rep.update(total=total, ratio=len(rep['matched']) / total)
+    ignored = sum(not k.startswith(tuple(prefix_map)) for k in src)
+    print_log(
+        f'Weight transfer {prefix_map} from {checkpoint}: matched '
+        f'{len(rep["matched"])}/{total} ({100 * rep["ratio"]:.1f}%), missing '
+        f'{len(rep["missing"])}, shape mismatches {len(rep["mismatched"])}, '
+        f'unexpected {len(rep["unexpected"])}; {ignored} checkpoint tensors '
+        'outside the map ignored (e.g. the pretraining neck, momentum '
+        'encoder, queues).',
+        logger='current')
+    for item in rep['adapted']:
+        print_log(f'Adapted stem with adapt_stem={adapt_stem!r}: {item}',
+                  logger='current', level=30)
+    if rep['mismatched'] or rep['ratio'] < min_loaded_ratio or (
+            rep['unexpected'] and not allow_unexpected):
+        raise RuntimeError(
+            _shortfall_message(rep, checkpoint, prefix_map, min_loaded_ratio,
+                               allow_unexpected))
+    before = {k: target[k].detach().clone() for k in new_values}
+    model.load_state_dict(new_values, strict=False)
+    _verify(model, new_values, before, checkpoint, rep)
+    return rep
+
+
+def _shortfall_message(rep: dict, checkpoint: str, prefix_map: dict,
+                       min_loaded_ratio: float,
+                       allow_unexpected: bool) -> str:
+    fixes = []
+    if rep['unexpected'] and not allow_unexpected:
+        fixes.append(
+            f'the checkpoint has {len(rep["unexpected"])} tensors under '
+            f'{sorted(prefix_map)} that the model lacks: it was pretrained '
+            'with a different architecture (e.g. depth); match it, or set '
+            'allow_unexpected=True if the extra keys are harmless')
+    if rep['mismatched']:
+        fixes.append(
+            'shapes disagree: pretrain and fine-tune the same architecture '
+            '(depth, plain vs deep stem, in_channels); for a 1- vs '
+            '3-channel stem set adapt_stem="sum" or "mean"')
+    if rep['missing']:
+        fixes.append(
+            'keys are missing: check the checkpoint prefixes (prefix_map, '
+            "e.g. {'encoder_q.': 'backbone.'}) and that both stages use "
+            'the same backbone type (e.g. mmpretrain ResNet and mmseg '
+            'ResNet with deep_stem=False, not ResNetV1c)')
+    unexpected = '' if allow_unexpected else ' or unexpected key'
+    return (
+        f'Loaded {len(rep["matched"])}/{rep["total"]} '
+        f'({100 * rep["ratio"]:.1f}%) model tensors (parameters and '
+        f'buffers) of prefix_map={prefix_map} from {checkpoint}; need >= '
+        f'{100 * min_loaded_ratio:.0f}% and no shape mismatch{unexpected}. '
+        f'Missing in checkpoint (first 5): {rep["missing"][:5]}; shape '
+        f'mismatches (first 5): {rep["mismatched"][:5]}; unexpected in '
+        f'checkpoint (first 5): {rep["unexpected"][:5]}. Nothing was loaded.'
+        f' Fix: {"; ".join(fixes) or "lower min_loaded_ratio"}.')
+
+
+def _verify(model: nn.Module, loaded: Dict[str, torch.Tensor],
+            before: Dict[str, torch.Tensor], checkpoint: str,
+            rep: dict) -> None:
+    """Read the loaded tensors back; warn if nothing changed value."""
+    after = model.state_dict()
+    not_loaded = [
+        k for k, v in loaded.items()
+        if not torch.equal(after[k].cpu(), v.to(after[k].dtype).cpu())
+    ]
+    if not_loaded:
+        raise RuntimeError(
+            f'After load_state_dict, {len(not_loaded)} tensors differ from '
+            f'{checkpoint} (first 5: {not_loaded[:5]}). Something '
+            'overwrote them.')
+    floats = [k for k in loaded if after[k].is_floating_point()]
+    changed = [k for k in floats if not torch.equal(after[k], before[k])]
+    rep.update(changed=len(changed), changed_total=len(floats))
+    print_log(
+        f'Weight transfer: {len(changed)}/{len(floats)} floating-point '
+        'tensors changed value.',
+        logger='current')
+    if floats and not changed:
+        print_log(
+            f'The checkpoint {checkpoint} equals the current initialisation '
+            'of the model: the transfer changed nothing. Was the checkpoint '
+            'saved from an untrained model with the same seed?',
+            logger='current',
+            level=30)

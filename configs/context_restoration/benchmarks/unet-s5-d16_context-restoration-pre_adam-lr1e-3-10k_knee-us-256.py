@@ -1,7 +1,8 @@
 # U-Net fine-tuning on knee ultrasound from a context-restoration checkpoint:
 # encoder only, immediately at Adam lr 1e-3, CE + batch Dice.
-# Sweeps: custom_hooks.0.mode=encoder+decoder | custom_hooks.0.freeze_iters=N
-#   | train_dataloader.dataset.label_fraction=5 | custom_hooks=[] (scratch)
+# Sweeps: pretrained_encoder.mode=encoder+decoder
+#   | train_dataloader.dataset.label_fraction=5 | pretrained_encoder=None
+#   (scratch); freezing: see the MRI config
 _base_ = [
     '../../_base_/models/unet_seg.py',
     '../../_base_/datasets/knee_us_seg.py',
@@ -19,12 +20,8 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     checkpoint=dict(interval=1000, max_keep_ckpts=2, save_best='mDice',
                     rule='greater'))
-custom_hooks = [
-    dict(
-        type='PretrainedEncoderHook',
-        checkpoint='work_dirs/context-restoration_unet-s5-d16_1xb16-adam-10k'
-        '_knee-us-256/iter_10000.pth',
-        mode='encoder',
-        parts=dict(encoder='backbone.encoder.', decoder='backbone.decoder.'),
-        freeze_iters=0)
-]
+pretrained_encoder = dict(
+    checkpoint='work_dirs/context-restoration_unet-s5-d16_1xb16-adam-10k'
+    '_knee-us-256/iter_10000.pth',
+    mode='encoder')
+custom_hooks = [dict(type='PretrainedEncoderHook')]

@@ -9,12 +9,8 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(type='NiftiCTDataset', data_root=data_root))
 test_dataloader = dict(
     dataset=dict(type='NiftiCTDataset', data_root=data_root))
-custom_hooks = [
-    dict(
-        type='PretrainedEncoderHook',
-        checkpoint='work_dirs/context-restoration_unet-s5-d16_1xb16-adam-10k'
-        '_nifti-ct-256/iter_10000.pth',
-        mode='encoder',
-        parts=dict(encoder='backbone.encoder.', decoder='backbone.decoder.'),
-        freeze_iters=0)
-]
+pretrained_encoder = dict(
+    checkpoint='work_dirs/context-restoration_unet-s5-d16_1xb16-adam-10k'
+    '_nifti-ct-256/iter_10000.pth',
+    mode='encoder')
+custom_hooks = [dict(type='PretrainedEncoderHook')]

@@ -1,13 +1,14 @@
 # U-Net fine-tuning from a context-restoration checkpoint, the study's best
-# transfer: encoder only, fine-tuned immediately (freeze_iters=0) at Adam lr
+# transfer: encoder only, fine-tuned immediately (no freezing) at Adam lr
 # 1e-3, CE + batch Dice. The transfer is verified by PretrainedEncoderHook
 # (counts logged; it raises if any encoder tensor fails to load).
 # Sweeps (one variable each):
-#   transfer mode:  --cfg-options custom_hooks.0.mode=encoder+decoder
-#   freeze first:   --cfg-options custom_hooks.0.freeze_iters=1000
-#   checkpoint:     --cfg-options custom_hooks.0.checkpoint=PATH
+#   transfer mode:  --cfg-options pretrained_encoder.mode=encoder+decoder
+#   freeze first:   add dict(type='FreezeThenUnfreezeHook', freeze_iters=1000,
+#                   prefixes=['backbone.encoder.']) to custom_hooks
+#   checkpoint:     --cfg-options pretrained_encoder.checkpoint=PATH
 #   label fraction: --cfg-options train_dataloader.dataset.label_fraction=10
-#   from scratch:   --cfg-options custom_hooks=[]
+#   from scratch:   --cfg-options pretrained_encoder=None
 _base_ = [
     '../../_base_/models/unet_seg.py',
     '../../_base_/datasets/nifti_mri_seg.py',
@@ -26,12 +27,8 @@ default_hooks = dict(
     checkpoint=dict(interval=1000, max_keep_ckpts=2, save_best='mDice',
                     rule='greater'),
     visualization=dict(type='SegVisualizationHook'))
-custom_hooks = [
-    dict(
-        type='PretrainedEncoderHook',
-        checkpoint='work_dirs/context-restoration_unet-s5-d16_1xb16-adam-10k'
-        '_nifti-mri-256/iter_10000.pth',
-        mode='encoder',
-        parts=dict(encoder='backbone.encoder.', decoder='backbone.decoder.'),
-        freeze_iters=0)
-]
+pretrained_encoder = dict(
+    checkpoint='work_dirs/context-restoration_unet-s5-d16_1xb16-adam-10k'
+    '_nifti-mri-256/iter_10000.pth',
+    mode='encoder')
+custom_hooks = [dict(type='PretrainedEncoderHook')]

@@ -40,12 +40,8 @@ train_cfg = dict(max_iters=500, val_interval=250)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=500, max_keep_ckpts=1))
-custom_hooks = [
-    dict(
-        type='PretrainedEncoderHook',
-        checkpoint='work_dirs/context-restoration_unet-tiny_1xb8-adam-120it'
-        '_knee-us-128_cpu/iter_120.pth',
-        mode='encoder',
-        parts=dict(encoder='backbone.encoder.', decoder='backbone.decoder.'),
-        freeze_iters=0)
-]
+pretrained_encoder = dict(
+    checkpoint='work_dirs/context-restoration_unet-tiny_1xb8-adam-120it'
+    '_knee-us-128_cpu/iter_120.pth',
+    mode='encoder')
+custom_hooks = [dict(type='PretrainedEncoderHook')]

@@ -8,12 +8,8 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(type='NiftiCTDataset', data_root=data_root))
 test_dataloader = dict(
     dataset=dict(type='NiftiCTDataset', data_root=data_root))
-custom_hooks = [
-    dict(
-        type='PretrainedEncoderHook',
-        checkpoint='work_dirs/context-restoration_unet-tiny_1xb8-adam-120it'
-        '_nifti-ct-128_cpu/iter_120.pth',
-        mode='encoder',
-        parts=dict(encoder='backbone.encoder.', decoder='backbone.decoder.'),
-        freeze_iters=0)
-]
+pretrained_encoder = dict(
+    checkpoint='work_dirs/context-restoration_unet-tiny_1xb8-adam-120it'
+    '_nifti-ct-128_cpu/iter_120.pth',
+    mode='encoder')
+custom_hooks = [dict(type='PretrainedEncoderHook')]

@@ -1,11 +1,10 @@
 # CPU-scale FCN initialised from the CPU DenseCL pretraining: the CPU
 # from-scratch config plus the one switch (see
 # fcn_r50-d8_1xb16-40k_knee-us-256_densecl.py). Override the checkpoint with
-#   --cfg-options custom_hooks.0.checkpoint=PATH
+#   --cfg-options pretrained_encoder.checkpoint=PATH
 _base_ = ['./fcn_r18-d8_1xb4-150i_knee-us-128_scratch_cpu.py']
 
-pretrained_ckpt = ('work_dirs/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu/'
-                   'iter_200.pth')
-custom_hooks = [
-    dict(type='PretrainedEncoderHook', checkpoint=pretrained_ckpt)
-]
+pretrained_encoder = dict(
+    checkpoint='work_dirs/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu/'
+               'iter_200.pth')
+custom_hooks = [dict(type='PretrainedEncoderHook')]

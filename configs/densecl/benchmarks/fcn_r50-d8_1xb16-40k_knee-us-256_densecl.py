@@ -5,13 +5,10 @@
 # random); it does nothing on --resume.
 #
 # The checkpoint defaults to what `python tools/train.py
-# configs/densecl_r50_knee.py` writes. `pretrained_ckpt` is substituted when
-# this file is parsed, so overriding it with --cfg-options does NOT reach the
-# hook. Override the hook itself:
-#   --cfg-options custom_hooks.0.checkpoint=work_dirs/my_densecl/epoch_200.pth
+# configs/densecl_r50_knee.py` writes. Override it with
+#   --cfg-options pretrained_encoder.checkpoint=work_dirs/x/epoch_200.pth
 _base_ = ['./fcn_r50-d8_1xb16-40k_knee-us-256_scratch.py']
 
-pretrained_ckpt = 'work_dirs/densecl_r50_knee/epoch_200.pth'
-custom_hooks = [
-    dict(type='PretrainedEncoderHook', checkpoint=pretrained_ckpt)
-]
+pretrained_encoder = dict(
+    checkpoint='work_dirs/densecl_r50_knee/epoch_200.pth')
+custom_hooks = [dict(type='PretrainedEncoderHook')]

@@ -7,14 +7,13 @@
 # predictor and momentum encoder are ignored); it does nothing on --resume.
 #
 # The checkpoint defaults to what tools/train.py writes for that config.
-# Override the hook itself (a top-level variable would not reach it):
-#   --cfg-options custom_hooks.0.checkpoint=work_dirs/my_simsiam/epoch_200.pth
+# Override it with
+#   --cfg-options pretrained_encoder.checkpoint=work_dirs/my_simsiam/epoch_200.pth
 _base_ = [
     '../../densecl/benchmarks/fcn_r50-d8_1xb16-40k_knee-us-256_scratch.py'
 ]
 
-pretrained_ckpt = ('work_dirs/simsiam_r50_1xb32-coslr-200e_knee-us-224/'
-                   'epoch_200.pth')
-custom_hooks = [
-    dict(type='PretrainedEncoderHook', checkpoint=pretrained_ckpt)
-]
+pretrained_encoder = dict(
+    checkpoint='work_dirs/simsiam_r50_1xb32-coslr-200e_knee-us-224/'
+               'epoch_200.pth')
+custom_hooks = [dict(type='PretrainedEncoderHook')]
