@@ -16,8 +16,10 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join(REPO_ROOT, 'configs/_base_/datasets')
 
 
-def _finetune_tensor(path, mask_path):
+def _finetune_tensor(path, mask_path, **load_kw):
     cfg = Config.fromfile(osp.join(CFG_DIR, 'knee_us_seg.py'))
+    assert cfg.test_pipeline[0].type == 'LoadUSImage'
+    cfg.test_pipeline[0].update(load_kw)
     with DefaultScope.overwrite_default_scope('mmseg'):
         pipe = Compose(cfg.test_pipeline)
         data = pipe(dict(img_path=path, seg_map_path=mask_path,
@@ -28,10 +30,11 @@ def _finetune_tensor(path, mask_path):
     return out['inputs'][0]
 
 
-def _pretrain_tensor(path):
+def _pretrain_tensor(path, **load_kw):
     cfg = Config.fromfile(osp.join(CFG_DIR, 'knee_us_mocov2.py'))
     load, multiview, pack = cfg.train_pipeline
     assert load.type == 'LoadUSImage' and multiview.type == 'MultiView'
+    load.update(load_kw)
     # same loading and packing, random view augmentation removed
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         pipe = Compose([load, dict(multiview, transforms=[[]]), pack])
@@ -41,7 +44,7 @@ def _pretrain_tensor(path):
     return out['inputs'][0][0]  # view 0, sample 0
 
 
-@pytest.mark.parametrize('kind', ['gray', 'rgb'])
+@pytest.mark.parametrize('kind', ['gray', 'rgb', 'rgb_kept'])
 def test_same_tensor_in_pretraining_and_finetuning(tmp_path, kind):
     crop = Config.fromfile(osp.join(CFG_DIR, 'knee_us_common.py')).crop_size
     rng = np.random.default_rng(0)
@@ -55,15 +58,22 @@ def test_same_tensor_in_pretraining_and_finetuning(tmp_path, kind):
     path, mpath = str(tmp_path / 'a.png'), str(tmp_path / 'a_mask.png')
     cv2.imwrite(path, img)
     cv2.imwrite(mpath, np.zeros((h, w), np.uint8))
-    ft = _finetune_tensor(path, mpath)
-    pt = _pretrain_tensor(path)
+    load_kw = dict(rgb_to_gray=False) if kind == 'rgb_kept' else {}
+    ft = _finetune_tensor(path, mpath, **load_kw)
+    pt = _pretrain_tensor(path, **load_kw)
     assert ft.shape == pt.shape == (3, h, w)
     torch.testing.assert_close(ft, pt, rtol=0, atol=1e-5)
-    if kind == 'rgb':
+    mean, std = 114.18, 79.95
+    if kind == 'rgb_kept':
         # channel 0 is R (the file's third BGR channel) in both stages
-        mean, std = 114.18, 79.95
         torch.testing.assert_close(
             pt[0, -1, 0], torch.tensor((240 - mean) / std), rtol=0,
             atol=1e-4)
     else:
+        # default: colour frames become gray (BT.601 luminance), replicated
         assert torch.equal(pt[0], pt[1]) and torch.equal(pt[1], pt[2])
+    if kind == 'rgb':
+        gray = round(0.299 * 240 + 0.587 * 120 + 0.114 * 10)
+        torch.testing.assert_close(
+            pt[0, -1, 0], torch.tensor((gray - mean) / std), rtol=0,
+            atol=1e-4)

@@ -125,7 +125,8 @@ def test_load_us_image_gray_and_rgba(tmp_path):
     bgra = np.zeros((3, 4, 4), np.uint8)
     bgra[..., 0], bgra[..., 2], bgra[..., 3] = 10, 30, 255
     cv2.imwrite(str(tmp_path / 'c.png'), bgra)
-    out = LoadUSImage()(dict(img_path=str(tmp_path / 'c.png')))
+    out = LoadUSImage(rgb_to_gray=False)(
+        dict(img_path=str(tmp_path / 'c.png')))
     assert out['img'].shape == (3, 4, 3) and out['img'][0, 0, 2] == 30
     with pytest.raises(FileNotFoundError, match='nope.png'):
         LoadUSImage()(dict(img_path=osp.join(str(tmp_path), 'nope.png')))

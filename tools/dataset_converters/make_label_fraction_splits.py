@@ -3,10 +3,15 @@
     python tools/dataset_converters/make_label_fraction_splits.py \
         --data-root data/knee_us [--fractions 1 5 10 25 50 100] [--seed 0]
 
-Reads ``img_dir/train`` and the masks in ``ann_dir/train`` (an image is
-positive when its mask holds any foreground pixel), and writes
+Reads ``img_dir/train`` (every common image suffix, in any case) and the
+masks in ``ann_dir/train`` (an image is positive when its mask holds any
+foreground pixel), and writes
 ``splits/train_{pct}pct.txt`` (every smaller file inside every larger one)
 plus ``splits/manifest.json`` (seed, counts, positives, source list).
+The folder is checked first: images without masks, orphan masks, files with
+other image suffixes, unreadable masks and 0/255 exports are refused
+together, each file named (binary masks saved as 0/255:
+``--mask-values 0:0 255:1``).
 """
 import argparse
 import json
@@ -21,10 +26,33 @@ def parse_args():
     p.add_argument('--fractions', type=float, nargs='+',
                    default=list(DEFAULT_FRACTIONS))
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--img-suffix', default='.png')
-    p.add_argument('--seg-map-suffix', default='.png')
+    p.add_argument('--img-suffix', nargs='+', default=None,
+                   help='image suffixes, case-insensitive (default: .png '
+                   '.jpg .jpeg .bmp .tif .tiff)')
+    p.add_argument('--seg-map-suffix', nargs='+', default=['.png'])
     p.add_argument('--split-dir', default='splits')
+    p.add_argument('--mask-values', nargs='+', default=None,
+                   metavar='RAW:CLASS',
+                   help='map raw mask values to classes, e.g. 0:0 255:1 '
+                   'for 0/255 binary masks')
+    p.add_argument('--num-classes', type=int, default=None,
+                   help='also check that mask values are < NUM_CLASSES')
     return p.parse_args()
+
+
+def parse_mask_values(items):
+    """``['0:0', '255:1'] -> {0: 0, 255: 1}``."""
+    if not items:
+        return None
+    out = {}
+    for it in items:
+        try:
+            raw, cls = it.split(':')
+            out[int(raw)] = int(cls)
+        except ValueError:
+            raise SystemExit(f'--mask-values: expected RAW:CLASS pairs such '
+                             f'as 0:0 255:1, got {it!r}') from None
+    return out
 
 
 def main():
@@ -32,7 +60,9 @@ def main():
     path = fraction_splits_from_folder(
         args.data_root, args.fractions, args.seed,
         img_suffix=args.img_suffix, seg_map_suffix=args.seg_map_suffix,
-        split_dir=args.split_dir)
+        split_dir=args.split_dir,
+        mask_values=parse_mask_values(args.mask_values),
+        num_classes=args.num_classes)
     with open(path) as f:
         man = json.load(f)
     for pct, e in man['fractions'].items():

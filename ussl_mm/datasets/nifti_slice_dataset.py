@@ -153,6 +153,8 @@ class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
 
     def load_data_list(self) -> List[dict]:
         """Read, check and normalise every selected volume; list slices."""
+        from .us_seg_dataset import check_data_root
+        check_data_root(self.data_root, type(self).__name__)
         img_dir = self.data_prefix.get('img_path', '')
         ann_dir = self.data_prefix.get('seg_map_path') or None
         files = sorted(glob.glob(osp.join(img_dir, '*' + self.img_suffix)))

@@ -14,7 +14,7 @@ nesting.
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -129,12 +129,28 @@ def write_fraction_splits(out_dir: str,
     return path
 
 
+def _mask_positive(path: str,
+                   foreground: Optional[Sequence[int]] = None,
+                   mask_values: Optional[dict] = None,
+                   ignore_index: int = 255) -> bool:
+    from .image_files import mask_to_single_channel, read_mask
+    from .validation import apply_mask_values
+    m = apply_mask_values(
+        mask_to_single_channel(read_mask(path), path), mask_values)
+    if foreground is None:
+        return bool(((m != 0) & (m != ignore_index)).any())
+    return bool(np.isin(m, list(foreground)).any())
+
+
 def positives_from_masks(ann_dir: str,
                          names: Sequence[str],
                          suffix: str = '.png',
-                         foreground: Optional[Sequence[int]] = None
+                         foreground: Optional[Sequence[int]] = None,
+                         mask_values: Optional[dict] = None
                          ) -> List[bool]:
     """Whether each mask ``ann_dir/name{suffix}`` holds a foreground pixel.
+
+    Palette PNGs are read as label indices (as mmseg does).
 
     Args:
         ann_dir (str): Mask folder.
@@ -142,11 +158,12 @@ def positives_from_masks(ann_dir: str,
         suffix (str): Mask suffix. Defaults to '.png'.
         foreground (Sequence[int], optional): Values counted as foreground.
             Defaults to None (any value other than 0 and 255).
+        mask_values (dict, optional): Raw value -> class index, applied
+            first (e.g. ``{0: 0, 255: 1}``). Defaults to None.
 
     Returns:
         list[bool]: One flag per name.
     """
-    import cv2
     flags = []
     for name in names:
         path = osp.join(ann_dir, name + suffix)
@@ -154,13 +171,7 @@ def positives_from_masks(ann_dir: str,
             raise FileNotFoundError(
                 f'Mask not found: {path}. Every training image needs a mask '
                 'to be stratified into the label-fraction splits.')
-        m = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-        if m is None:
-            raise ValueError(f'Mask {path} is corrupt or unreadable.')
-        if foreground is None:
-            flags.append(bool(((m != 0) & (m != 255)).any()))
-        else:
-            flags.append(bool(np.isin(m, list(foreground)).any()))
+        flags.append(_mask_positive(path, foreground, mask_values))
     return flags
 
 
@@ -169,10 +180,21 @@ def fraction_splits_from_folder(data_root: str,
                                 seed: int = 0,
                                 img_subdir: str = 'img_dir/train',
                                 ann_subdir: str = 'ann_dir/train',
-                                img_suffix: str = '.png',
-                                seg_map_suffix: str = '.png',
-                                split_dir: str = 'splits') -> str:
+                                img_suffix: Union[str, Sequence[str],
+                                                  None] = None,
+                                seg_map_suffix: Union[str,
+                                                      Sequence[str]] = '.png',
+                                split_dir: str = 'splits',
+                                mask_values: Optional[dict] = None,
+                                num_classes: Optional[int] = None) -> str:
     """Write nested splits of ``data_root/img_dir/train`` from its masks.
+
+    The folder is checked as the datasets check it
+    (:mod:`ussl_mm.datasets.validation`): images of every common suffix in
+    any case are split (a stem is the image's path under ``img_subdir``
+    without its suffix); images without masks, orphan masks, other image
+    suffixes, unreadable masks and a 0/255 export are refused together, each
+    file named, instead of being dropped from the splits.
 
     Args:
         data_root (str): Data set root.
@@ -181,30 +203,53 @@ def fraction_splits_from_folder(data_root: str,
         seed (int): Defaults to 0.
         img_subdir (str): Defaults to 'img_dir/train'.
         ann_subdir (str): Defaults to 'ann_dir/train'.
-        img_suffix (str): Defaults to '.png'.
-        seg_map_suffix (str): Defaults to '.png'.
+        img_suffix (str | Sequence[str], optional): Image suffixes
+            (case-insensitive). Defaults to None (every common one).
+        seg_map_suffix (str | Sequence[str]): Defaults to '.png'.
         split_dir (str): Output folder relative to ``data_root``. Defaults
             to 'splits'.
+        mask_values (dict, optional): Raw mask value -> class index (e.g.
+            ``{0: 0, 255: 1}``), as the dataset's. Defaults to None.
+        num_classes (int, optional): Also check that mask values lie in
+            ``0..num_classes-1``. Defaults to None.
 
     Returns:
         str: Path of the manifest.
     """
+    from .image_files import IMG_SUFFIXES, normalise_suffixes
+    from .validation import (check_seg_contents, normalise_mask_values,
+                             scan_seg_folder)
     img_dir = osp.join(data_root, img_subdir)
+    ann_dir = osp.join(data_root, ann_subdir)
     if not osp.isdir(img_dir):
         raise FileNotFoundError(f'Image folder not found: {img_dir}')
-    names = sorted(
-        f[:-len(img_suffix)] for f in os.listdir(img_dir)
-        if f.endswith(img_suffix))
-    if not names:
+    if not osp.isdir(ann_dir):
         raise FileNotFoundError(
-            f'No *{img_suffix} images in {img_dir}; nothing to split.')
-    positive = positives_from_masks(
-        osp.join(data_root, ann_subdir), names, seg_map_suffix)
+            f'Mask folder not found: {ann_dir}; the splits are stratified '
+            'on the training masks.')
+    mask_values = normalise_mask_values(mask_values)
+    img_suffixes = normalise_suffixes(img_suffix, IMG_SUFFIXES)
+    pairs, problems = scan_seg_folder(
+        img_dir, ann_dir, img_suffixes,
+        normalise_suffixes(seg_map_suffix, ('.png', )))
+    if not pairs and not problems:
+        raise FileNotFoundError(
+            f'No images ({", ".join(img_suffixes)}) in {img_dir}; nothing '
+            'to split.')
+    check_seg_contents(pairs, num_classes, mask_values=mask_values,
+                       problems=problems, check_images=False)
+    problems.raise_if_any(f'Split source check of {img_dir} + {ann_dir}')
+    names = [stem for stem, _, _ in pairs]
+    positive = [_mask_positive(seg, mask_values=mask_values)
+                for _, _, seg in pairs]
     splits = nested_fraction_splits(names, positive, fractions, seed)
+    extra = dict(seed=seed, source=img_dir,
+                 stratified_on='mask has foreground',
+                 fractions_requested=[float(f) for f in fractions])
+    if mask_values:
+        extra['mask_values'] = {str(k): v for k, v in mask_values.items()}
     return write_fraction_splits(
-        osp.join(data_root, split_dir), splits,
-        dict(seed=seed, source=img_dir, stratified_on='mask has foreground',
-             fractions_requested=[float(f) for f in fractions]),
+        osp.join(data_root, split_dir), splits, extra,
         names=names, positive=positive)
 
 
