@@ -1,4 +1,5 @@
 from . import compat  # noqa: F401  (first: patches torch.load allow-list)
+from . import dist  # noqa: F401  (mmengine DDP on CPU: gloo, no set_device)
 from .checkpoint import load_checkpoint_strict
 from .config import enable_amp, strip_collate_scope
 
