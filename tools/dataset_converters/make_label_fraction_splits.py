@@ -15,9 +15,12 @@ together, each file named (binary masks saved as 0/255:
 """
 import argparse
 import json
+import sys
 
 from ussl_mm.datasets.splits import (DEFAULT_FRACTIONS,
                                      fraction_splits_from_folder)
+from ussl_mm.datasets.validation import (DataValidationError,
+                                        normalise_mask_values)
 
 
 def parse_args():
@@ -40,29 +43,17 @@ def parse_args():
     return p.parse_args()
 
 
-def parse_mask_values(items):
-    """``['0:0', '255:1'] -> {0: 0, 255: 1}``."""
-    if not items:
-        return None
-    out = {}
-    for it in items:
-        try:
-            raw, cls = it.split(':')
-            out[int(raw)] = int(cls)
-        except ValueError:
-            raise SystemExit(f'--mask-values: expected RAW:CLASS pairs such '
-                             f'as 0:0 255:1, got {it!r}') from None
-    return out
-
-
 def main():
     args = parse_args()
-    path = fraction_splits_from_folder(
-        args.data_root, args.fractions, args.seed,
-        img_suffix=args.img_suffix, seg_map_suffix=args.seg_map_suffix,
-        split_dir=args.split_dir,
-        mask_values=parse_mask_values(args.mask_values),
-        num_classes=args.num_classes)
+    try:
+        path = fraction_splits_from_folder(
+            args.data_root, args.fractions, args.seed,
+            img_suffix=args.img_suffix, seg_map_suffix=args.seg_map_suffix,
+            split_dir=args.split_dir,
+            mask_values=normalise_mask_values(args.mask_values),
+            num_classes=args.num_classes)
+    except DataValidationError as e:
+        sys.exit(str(e))
     with open(path) as f:
         man = json.load(f)
     for pct, e in man['fractions'].items():

@@ -131,7 +131,9 @@ class LoadUSImage(BaseTransform):
         raise ValueError(f'Image {path} has dtype {img.dtype}; expected 8-bit '
                          '(or 16-bit with convert_16bit set).')
 
-    def _read(self, results: dict) -> np.ndarray:
+    def read(self, results: dict) -> np.ndarray:
+        """The decoded uint8 frame of ``results['img_path']`` (HxW, or
+        HxWx3/4 BGR(A)) before colour handling; used by the statistics."""
         path = results['img_path']
         if 'frame_index' in results or (self.backend_args is None
                                         and is_dicom_file(path)):
@@ -142,7 +144,7 @@ class LoadUSImage(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         path = results['img_path']
-        img = self._read(results)
+        img = self.read(results)
         if img.ndim == 3 and img.shape[2] == 1:
             img = img[..., 0]
         if img.ndim == 3 and img.shape[2] in (3, 4):
