@@ -60,3 +60,31 @@ def test_gray_jpeg_with_chroma_noise_is_not_overlay(tmp_path):
     a = LoadUSImage()(dict(img_path=path))['img']
     b = LoadUSImage(color_overlay='zero')(dict(img_path=path))['img']
     np.testing.assert_array_equal(a, b)
+
+
+def test_sector_mask_blanks_burned_in_ui(tmp_path):
+    h, w = 48, 64
+    yy, xx = np.mgrid[:h, :w]
+    sector = (yy > 8) & (np.abs(xx - w / 2) < (yy - 4) * 0.6)
+    rng = np.random.default_rng(2)
+    g = np.zeros((h, w), np.uint8)
+    g[sector] = rng.integers(40, 200, sector.sum())
+    g[2:5, 2:20] = 255                       # text outside the sector
+    path = str(tmp_path / 's.png')
+    cv2.imwrite(path, g)
+    out = LoadUSImage(sector_mask='auto')(dict(img_path=path))['img']
+    assert out[2:5, 2:20].max() == 0
+    np.testing.assert_array_equal(out[..., 0][sector], g[sector])
+    user = np.zeros((h, w), np.uint8)
+    user[20:, :] = 1
+    mpath = str(tmp_path / 'mask.png')
+    cv2.imwrite(mpath, user)
+    out = LoadUSImage(sector_mask=mpath)(dict(img_path=path))['img']
+    assert out[:20].max() == 0
+    np.testing.assert_array_equal(out[20:, :, 0], g[20:])
+    with pytest.raises(FileNotFoundError, match='auto'):
+        LoadUSImage(sector_mask=str(tmp_path / 'none.png'))
+    cv2.imwrite(str(tmp_path / 'dark.png'), np.zeros((h, w), np.uint8))
+    with pytest.raises(ValueError, match='dark.png'):
+        LoadUSImage(sector_mask='auto')(
+            dict(img_path=str(tmp_path / 'dark.png')))

@@ -17,6 +17,8 @@ from mmcv.transforms.builder import TRANSFORMS
 from ..dicom import read_dicom_frame
 from ..image_files import (convert_color, decode_image, decode_mask,
                            is_dicom_file, mask_to_single_channel, read_bytes)
+from ..sector_mask import (apply_sector_mask, auto_sector_mask,
+                           load_sector_mask)
 from ..validation import apply_mask_values, normalise_mask_values
 
 _16BIT_MODES = ('refuse', 'minmax', 'shift')
@@ -57,6 +59,14 @@ class LoadUSImage(BaseTransform):
     and ``'shift'`` keeps the 8 most significant bits (``>> 8``), which
     preserves absolute echo levels across images of one scanner.
 
+    **Burned-in UI** (text, scales, logos outside the imaged sector):
+    ``sector_mask='auto'`` blanks every pixel outside the largest connected
+    non-dark region of the frame (its convex hull, see
+    :func:`ussl_mm.datasets.sector_mask.auto_sector_mask`), a file path uses
+    that mask (non-zero = keep) for every frame. For cine loops the
+    converter's per-loop mask (``dicom_to_layout.py --sector-mask auto``) is
+    steadier than this per-frame one.
+
     **DICOM** (``.dcm``, ``.dicom`` or a suffix-less file with the DICM
     marker) is read with pydicom: frame ``frame_index`` of the data info
     (0 when absent) only, photometric interpretation applied (MONOCHROME1
@@ -86,6 +96,8 @@ class LoadUSImage(BaseTransform):
             Defaults to 'keep'.
         overlay_min_chroma (int): Chroma (0..255) from which a pixel counts
             as coloured overlay. Defaults to 48.
+        sector_mask (str, optional): ``'auto'`` or a mask image path; pixels
+            outside the sector are set to 0. Defaults to None (keep all).
     """
 
     def __init__(self,
@@ -94,7 +106,8 @@ class LoadUSImage(BaseTransform):
                  backend_args: Optional[dict] = None,
                  rgb_to_gray: bool = True,
                  color_overlay: str = 'keep',
-                 overlay_min_chroma: int = 48) -> None:
+                 overlay_min_chroma: int = 48,
+                 sector_mask: Optional[str] = None) -> None:
         if convert_16bit not in _16BIT_MODES:
             raise ValueError(f'convert_16bit must be one of {_16BIT_MODES}, '
                              f'got {convert_16bit!r}.')
@@ -110,6 +123,13 @@ class LoadUSImage(BaseTransform):
         self.rgb_to_gray = rgb_to_gray
         self.color_overlay = color_overlay
         self.overlay_min_chroma = int(overlay_min_chroma)
+        self.sector_mask = sector_mask
+        self._user_mask = None
+        if sector_mask not in (None, 'auto'):
+            if not osp.isfile(sector_mask):
+                raise FileNotFoundError(
+                    f"sector_mask {sector_mask!r} is neither 'auto' nor an "
+                    'existing mask image.')
 
     def _to_uint8(self, img: np.ndarray, path: str) -> np.ndarray:
         if img.dtype == np.uint8:
@@ -153,6 +173,8 @@ class LoadUSImage(BaseTransform):
         elif img.ndim != 2:
             raise ValueError(f'Image {path} has shape {img.shape}; expected '
                              'HxW gray or HxWx3 colour.')
+        if self.sector_mask is not None:
+            img = apply_sector_mask(img, self._sector(img, path))
         if img.ndim == 2:
             img = np.repeat(img[..., None], 3, axis=2)
         if self.to_float32:
@@ -162,12 +184,30 @@ class LoadUSImage(BaseTransform):
         results['ori_shape'] = img.shape[:2]
         return results
 
+    def _sector(self, img: np.ndarray, path: str) -> np.ndarray:
+        if self.sector_mask != 'auto':
+            if self._user_mask is None:
+                self._user_mask = load_sector_mask(self.sector_mask,
+                                                   img.shape)
+            if self._user_mask.shape != img.shape[:2]:
+                raise ValueError(
+                    f'Image {path} is {img.shape[0]}x{img.shape[1]} but the '
+                    f'sector mask {self.sector_mask} is '
+                    f'{self._user_mask.shape[0]}x{self._user_mask.shape[1]}.')
+            return self._user_mask
+        gray = img if img.ndim == 2 else img.max(axis=2)
+        try:
+            return auto_sector_mask(gray)
+        except ValueError as e:
+            raise ValueError(f'Image {path}: {e}') from e
+
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(convert_16bit='
                 f'{self.convert_16bit!r}, to_float32={self.to_float32}, '
                 f'backend_args={self.backend_args}, rgb_to_gray='
                 f'{self.rgb_to_gray}, color_overlay={self.color_overlay!r}, '
-                f'overlay_min_chroma={self.overlay_min_chroma})')
+                f'overlay_min_chroma={self.overlay_min_chroma}, '
+                f'sector_mask={self.sector_mask!r})')
 
 
 @TRANSFORMS.register_module()
