@@ -6,7 +6,7 @@ train_dataloader = dict(
     dataset=dict(pipeline=[
         dict(type='LoadUSImage'),
         dict(type='Resize', scale=(128, 128), keep_ratio=False),
-        dict(type='USHorizontalFlip', prob=0.5),
+        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
         dict(type='ContextPredictionCorruption', patch_size=32,
              sampling='poisson', fill={{_base_.mean}}, min_area_ratio=0.25,
              num_precomputed=100),

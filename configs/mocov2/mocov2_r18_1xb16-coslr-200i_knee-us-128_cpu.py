@@ -19,7 +19,7 @@ model = dict(
 
 view_pipeline = [
     dict(type='USRandomResizedCrop', size=crop, scale=(0.2, 1.0)),
-    dict(type='USHorizontalFlip', prob=0.5),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='USRandomAffine', prob=0.5, max_angle=10, scale=(0.9, 1.1)),
     dict(type='USGainGamma', prob=0.8, gain=(0.7, 1.3), gamma=(0.7, 1.4)),
     dict(type='USDepthGain', prob=0.5, slope=(-0.4, 0.4)),

@@ -1,21 +1,24 @@
 """Ultrasound-safe transforms: geometry follows seg_fields, intensity keeps
-gray images gray, no vertical flip, both scopes find them."""
+gray images gray, both scopes find them. (The lateral flip is mmcv's
+RandomFlip(direction='horizontal'); tests/test_configs checks that no config
+flips vertically.)"""
 import os.path as osp
 
 import numpy as np
 import pytest
 from mmcv.transforms import TRANSFORMS as MMCV_TRANSFORMS
+from mmcv.transforms import RandomFlip
 from mmpretrain.registry import TRANSFORMS as PRETRAIN_TRANSFORMS
 from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
 
 from ussl_mm.datasets.transforms import (LoadUSImage, USDepthGain,
                                          USGainGamma, USGaussianBlur,
-                                         USHorizontalFlip, USRandomAffine,
-                                         USRandomResizedCrop, USSpeckleNoise)
+                                         USRandomAffine, USRandomResizedCrop,
+                                         USSpeckleNoise)
 
 NAMES = ['LoadUSImage', 'LoadUSAnnotations', 'USSpeckleNoise', 'USGainGamma',
-         'USDepthGain', 'USGaussianBlur', 'USHorizontalFlip',
-         'USRandomResizedCrop', 'USRandomAffine']
+         'USDepthGain', 'USGaussianBlur', 'USRandomResizedCrop',
+         'USRandomAffine']
 
 
 @pytest.mark.parametrize('name', NAMES)
@@ -45,7 +48,8 @@ def _consistent(r):
 
 
 @pytest.mark.parametrize('t', [
-    USHorizontalFlip(prob=1.0),
+    # mmcv's flip on our loaders' keys (it flips `gt_seg_map` only).
+    RandomFlip(prob=1.0, direction='horizontal'),
     USRandomResizedCrop(size=(40, 40), scale=(0.6, 1.0)),
     USRandomAffine(prob=1.0, max_angle=10, scale=(0.9, 1.1)),
 ])
@@ -56,15 +60,6 @@ def test_geometry_applies_to_seg_fields(t):
         _consistent(r)
         assert r['img'].shape[:2] == r['gt_seg_map'].shape
         assert set(np.unique(r['gt_seg_map'])) <= {0, 1, 255}
-
-
-def test_flip_is_horizontal_only():
-    r = USHorizontalFlip(prob=1.0)(_results())
-    ref = _results()
-    np.testing.assert_array_equal(r['gt_seg_map'], ref['gt_seg_map'][:, ::-1])
-    assert r['flip_direction'] == 'horizontal'
-    with pytest.raises(TypeError):
-        USHorizontalFlip(prob=1.0, direction='vertical')
 
 
 def test_affine_pads_masks_with_ignore():
@@ -110,7 +105,7 @@ def test_prob_zero_is_identity():
     r = _results()
     for t in (USSpeckleNoise(prob=0), USGainGamma(prob=0),
               USDepthGain(prob=0), USGaussianBlur(prob=0),
-              USRandomAffine(prob=0), USHorizontalFlip(prob=0)):
+              USRandomAffine(prob=0)):
         out = t(dict(r, img=r['img'].copy()))
         np.testing.assert_array_equal(out['img'], r['img'])
 

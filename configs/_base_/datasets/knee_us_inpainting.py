@@ -12,7 +12,7 @@ _base_ = ['./knee_us_common.py']
 train_pipeline = [
     dict(type='LoadUSImage'),
     dict(type='Resize', scale={{_base_.crop_size}}, keep_ratio=False),
-    dict(type='USHorizontalFlip', prob=0.5),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='ContextRestorationCorruption', patch_size=32,
          sampling='poisson', min_area_ratio=0.25, num_precomputed=100),
     dict(type='PackInputs', algorithm_keys=['gt_img', 'corruption_mask']),

@@ -10,7 +10,7 @@ train_pipeline = [
     dict(type='LoadUSAnnotations'),
     dict(type='USRandomResizedCrop', size={{_base_.crop_size}},
          scale=(0.5, 1.0), ratio=(3. / 4., 4. / 3.)),
-    dict(type='USHorizontalFlip', prob=0.5),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='USRandomAffine', prob=0.5, max_angle=10, scale=(0.9, 1.1)),
     dict(type='USGainGamma', prob=0.8, gain=(0.8, 1.2), gamma=(0.8, 1.25)),
     dict(type='USDepthGain', prob=0.3, slope=(-0.3, 0.3)),

@@ -16,7 +16,7 @@ train_pipeline = [
     dict(type='LoadUSAnnotations'),
     dict(type='USRandomResizedCrop', size=crop_size, scale=(0.5, 1.0),
          ratio=(3. / 4., 4. / 3.)),
-    dict(type='USHorizontalFlip', prob=0.5),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [

@@ -4,5 +4,5 @@ from .inpainting import (ContextPredictionCorruption,  # noqa: F401
 from .loading import LoadUSAnnotations, LoadUSImage  # noqa: F401
 from .rescale import RandomRescale  # noqa: F401
 from .ultrasound import (USDepthGain, USGainGamma,  # noqa: F401
-                         USGaussianBlur, USHorizontalFlip, USRandomAffine,
-                         USRandomResizedCrop, USSpeckleNoise)
+                         USGaussianBlur, USRandomAffine, USRandomResizedCrop,
+                         USSpeckleNoise)

@@ -8,7 +8,10 @@ offers none of them:
   create colours the scanner never produces;
 * vertical flip: depth is an axis with physics on it -- shadows, posterior
   enhancement and attenuation point away from the probe; flipping puts them
-  upside down;
+  upside down. The lateral flip (a probe turned around, which happens in
+  practice) is mmcv's ``RandomFlip(prob=0.5, direction='horizontal')``; never
+  give it ``direction='vertical'`` (mmcv's default is 'horizontal', the
+  configs state it anyway);
 * strong colour/contrast jitter: echogenicity (how bright a tissue is
   relative to its neighbours) is the diagnostic signal, so intensity
   transforms here are mild and monotone (gain, gamma, a depth ramp like the
@@ -212,43 +215,6 @@ class USGaussianBlur(BaseTransform):
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(prob={self.prob}, ' \
                f'sigma={self.sigma})'
-
-
-@TRANSFORMS.register_module()
-class USHorizontalFlip(BaseTransform):
-    """Horizontal (lateral) flip only.
-
-    A lateral flip is a probe turned around, which happens in practice. A
-    vertical flip is deliberately not offered: it would put the probe at the
-    bottom and make shadows and posterior enhancement point upwards.
-
-    Required Keys: img, seg_fields (optional).
-    Modified Keys: img, every key in seg_fields.
-    Added Keys: flip, flip_direction.
-
-    Args:
-        prob (float): Probability of flipping. Defaults to 0.5.
-    """
-
-    def __init__(self, prob: float = 0.5) -> None:
-        self.prob = prob
-
-    @cache_randomness
-    def _draw(self) -> bool:
-        return bool(np.random.rand() < self.prob)
-
-    def transform(self, results: dict) -> dict:
-        flip = self._draw()
-        if flip:
-            results['img'] = np.ascontiguousarray(results['img'][:, ::-1])
-            for key in results.get('seg_fields', []):
-                results[key] = np.ascontiguousarray(results[key][:, ::-1])
-        results['flip'] = flip
-        results['flip_direction'] = 'horizontal' if flip else None
-        return results
-
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(prob={self.prob})'
 
 
 @TRANSFORMS.register_module()

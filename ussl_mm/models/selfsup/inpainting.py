@@ -84,11 +84,10 @@ class InpaintingSelfSupervisor(BaseSelfSupervisor):
                 t = t.permute(2, 0, 1)
             targets.append(t)
         target = torch.stack(targets).to(like.device, torch.float32)
-        pre = self.data_preprocessor
-        if getattr(pre, '_channel_conversion', False) and target.size(1) == 3:
-            target = target[:, [2, 1, 0], ...]
-        if getattr(pre, '_enable_normalize', False):
-            target = (target - pre.mean) / pre.std
+        # Through the very preprocessor the input went through (its public
+        # forward): the same channel order, mean/std and padding.
+        target = self.data_preprocessor(
+            dict(inputs=target, data_samples=None), self.training)['inputs']
         if target.shape != like.shape:
             raise ValueError(
                 f'{type(self).__name__}: clean target shape '
