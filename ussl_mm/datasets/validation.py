@@ -127,9 +127,11 @@ def scan_seg_folder(img_dir: str,
             'several images with one stem',
             ', '.join(osp.join(img_dir, p) for p in paths),
             'keep one file per stem (masks and split files pair by stem).')
-    unused = []
+    unused, other_images = [], set()
     for f in others:
-        if match_suffix(osp.basename(f), IMG_SUFFIXES):
+        suf = match_suffix(osp.basename(f), IMG_SUFFIXES)
+        if suf:
+            other_images.add(f[:-len(suf)])
             problems.add(
                 'image with a suffix outside img_suffix',
                 osp.join(img_dir, f),
@@ -171,7 +173,9 @@ def scan_seg_folder(img_dir: str,
             else:
                 munused.append(f)
         _report_unused(ann_dir, munused, f'masks ({", ".join(seg_suffixes)})')
-        for stem in sorted(set(masks) - set(images)):
+        # a mask whose image has a refused suffix is not an orphan: that
+        # image is already reported
+        for stem in sorted(set(masks) - set(images) - other_images):
             problems.add(
                 'mask without an image (orphan)', osp.join(ann_dir,
                                                            masks[stem]),
