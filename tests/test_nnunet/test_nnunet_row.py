@@ -5,6 +5,7 @@ the optional extra (``pip install '.[nnunet]'``) and is skipped without it;
 it trains nnU-Net for 1 epoch of 2 iterations (a trainer in
 ``nnunet_trainers/``, found through ``nnUNet_extTrainer``) on 32 px images.
 """
+import importlib.util
 import json
 import os.path as osp
 
@@ -18,6 +19,8 @@ from ussl_mm.datasets.synthetic.knee_us import generate_knee_us
 
 TRAINER_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'nnunet_trainers')
 CLASSES = ('background', 'effusion')
+CLI = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+               'tools', 'nnunet', 'run_nnunet_row.py')
 
 
 def _infos(root, split='test'):
@@ -156,9 +159,21 @@ def test_nnunet_row_end_to_end(tiny_root, tmp_path):
     with open(osp.join(work, 'metrics.json')) as f:
         assert json.load(f)['metrics'] == res['metrics']
 
-    # a second call finds every stage done and rescores the same row
-    again = nn_row.run_nnunet_row(
-        tiny_root, work, label_fraction=50, seed=0,
-        trainer='nnUNetTrainer_usslSmoke', trainer_dir=TRAINER_DIR)
+    # the CLI on the same row finds every stage done and rescores it
+    # (plus ClinicalMetric with --clinical)
+    spec = importlib.util.spec_from_file_location(
+        'run_nnunet_row_cli', CLI)
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    cli.main([
+        '--data-root', tiny_root, '--work-dir', work, '--label-fraction',
+        '50', '--trainer', 'nnUNetTrainer_usslSmoke', '--trainer-dir',
+        TRAINER_DIR, '--clinical'
+    ])
+    with open(osp.join(work, 'metrics.json')) as f:
+        again = json.load(f)
     assert again['seconds'] == {}
-    assert again['metrics'] == res['metrics']
+    for k, v in res['metrics'].items():
+        assert again['metrics'][k] == v, k
+    assert any(k.startswith('clinical/') for k in again['metrics'])
+    assert osp.isfile(osp.join(work, 'clinical.json'))

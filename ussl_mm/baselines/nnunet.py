@@ -92,7 +92,8 @@ def _dataset_name(dataset_id: int, name: str) -> str:
 
 def _build_split(dataset_type: str, data_root: str, split: str,
                  label_fraction: Optional[float], classes, split_dir: str,
-                 img_suffix: str, seg_map_suffix: str) -> List[dict]:
+                 img_suffix: str, seg_map_suffix: str,
+                 dataset_kwargs: Optional[dict] = None) -> List[dict]:
     """Data infos of one split, through our dataset class (its checks, its
     label-fraction file, its label_map)."""
     from mmengine.registry import DefaultScope
@@ -107,6 +108,7 @@ def _build_split(dataset_type: str, data_root: str, split: str,
         img_suffix=img_suffix,
         seg_map_suffix=seg_map_suffix,
         pipeline=[])
+    cfg.update(dataset_kwargs or {})
     if classes is not None:
         cfg['metainfo'] = dict(classes=tuple(classes))
     with DefaultScope.overwrite_default_scope('mmseg'):
@@ -156,7 +158,8 @@ def convert_to_nnunet(data_root: str,
                       split_dir: str = 'splits',
                       img_suffix: str = '.png',
                       seg_map_suffix: str = '.png',
-                      loaders: Sequence[dict] = DEFAULT_LOADERS) -> dict:
+                      loaders: Sequence[dict] = DEFAULT_LOADERS,
+                      dataset_kwargs: Optional[dict] = None) -> dict:
     """Write an nnU-Net v2 raw data set from a ussl_mm 2-D data root.
 
     Case identifiers are ``{split}_{stem}`` (stems may repeat across
@@ -188,6 +191,9 @@ def convert_to_nnunet(data_root: str,
         loaders (Sequence[dict]): Transform configs that read one image and
             its mask (``img``, ``gt_seg_map``). Defaults to
             ``(LoadUSImage, LoadUSAnnotations)``.
+        dataset_kwargs (dict, optional): More arguments of the dataset
+            class (e.g. ``mask_values``), as in its config.
+            Defaults to None.
 
     Returns:
         dict: ``dataset_name``, ``dataset_dir``, ``classes``, ``channels``,
@@ -212,7 +218,8 @@ def convert_to_nnunet(data_root: str,
     for split in ('train', 'val', 'test'):
         infos = _build_split(dataset_type, data_root, split,
                              label_fraction if split == 'train' else None,
-                             classes, split_dir, img_suffix, seg_map_suffix)
+                             classes, split_dir, img_suffix, seg_map_suffix,
+                             dataset_kwargs)
         cases[split] = [
             dict(case=f'{split}_{_stem(i["img_path"], img_suffix)}', info=i)
             for i in infos
@@ -428,6 +435,9 @@ def run_nnunet_row(data_root: str,
                    dataset_type: str = 'KneeUSDataset',
                    classes: Optional[Sequence[str]] = None,
                    split_dir: str = 'splits',
+                   img_suffix: str = '.png',
+                   seg_map_suffix: str = '.png',
+                   dataset_kwargs: Optional[dict] = None,
                    evaluator: Optional[Union[dict, Sequence[dict]]] = None,
                    trainer_dir: Optional[str] = None,
                    num_processes: int = 1,
@@ -461,6 +471,10 @@ def run_nnunet_row(data_root: str,
         classes (Sequence[str], optional): Class names when the dataset
             class has none. Defaults to None.
         split_dir (str): Folder of the split files. Defaults to 'splits'.
+        img_suffix (str): Defaults to '.png'.
+        seg_map_suffix (str): Defaults to '.png'.
+        dataset_kwargs (dict, optional): More arguments of the dataset
+            class (e.g. ``mask_values``). Defaults to None.
         evaluator (dict | Sequence[dict], optional): Metric configs,
             including ``PerClassIoUMetric``. Defaults to None
             (``PerClassIoUMetric``, mIoU + mDice).
@@ -504,6 +518,9 @@ def run_nnunet_row(data_root: str,
         dataset_type=dataset_type,
         classes=None if classes is None else list(classes),
         split_dir=split_dir,
+        img_suffix=img_suffix,
+        seg_map_suffix=seg_map_suffix,
+        dataset_kwargs=dataset_kwargs,
         disable_tta=disable_tta,
         dataset_id=dataset_id)
     os.makedirs(work_dir, exist_ok=True)
@@ -546,7 +563,7 @@ def run_nnunet_row(data_root: str,
     conv = convert_to_nnunet(
         data_root, dirs['nnUNet_raw'], label_fraction, dataset_id,
         osp.basename(osp.normpath(data_root)), dataset_type, classes,
-        split_dir, loaders=loaders)
+        split_dir, img_suffix, seg_map_suffix, loaders, dataset_kwargs)
     name = conv['dataset_name']
     pre_dir = osp.join(dirs['nnUNet_preprocessed'], name)
     out_dir = osp.join(dirs['nnUNet_results'], name,
