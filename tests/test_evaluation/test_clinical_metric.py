@@ -11,8 +11,8 @@ from mmseg.registry import METRICS
 from mmseg.structures import SegDataSample
 
 from ussl_mm.evaluation import (ClinicalMetric, PerClassIoUMetric,
-                                add_clinical_metric, percent_error,
-                                read_pixel_spacing)
+                                add_clinical_metric, find_spacing_file,
+                                percent_error)
 
 CLASSES = dict(classes=('background', 'effusion'))
 
@@ -132,13 +132,19 @@ def test_pixels_without_spacing_file_and_per_image_rows(us_root):
 
 
 def test_bad_spacing_file_and_shapes(us_root, tmp_path):
-    bad = tmp_path / 'bad.csv'
-    bad.write_text('name,dx,dy\n*,1,1\n')
-    with pytest.raises(ValueError, match='header'):
-        read_pixel_spacing(str(bad))
-    bad.write_text('stem,row_spacing_mm,col_spacing_mm\n*,0,1\n')
-    with pytest.raises(ValueError, match='line 2.*positive'):
-        read_pixel_spacing(str(bad))
+    # the data root's file is found from the image path; a bad one is
+    # refused with its name (the reader is ussl_mm.datasets.pixel_spacing's)
+    csv_path = us_root / 'pixel_spacing.csv'
+    assert find_spacing_file(str(us_root / 'img_dir/test/a.png')) is None
+    csv_path.write_text('stem,row_spacing_mm,col_spacing_mm\n*,0,1\n')
+    assert find_spacing_file(str(us_root / 'img_dir/test/a.png')) == str(
+        csv_path)
+    metric = ClinicalMetric()
+    metric.dataset_meta = CLASSES
+    one = _us_samples(us_root)[:1]
+    with pytest.raises(ValueError, match='pixel_spacing.csv:2.*positive'):
+        metric.process({}, one)
+    csv_path.unlink()
     with pytest.raises(FileNotFoundError, match='pixel_spacing_file'):
         ClinicalMetric(pixel_spacing_file=str(tmp_path / 'missing.csv'))
     metric = ClinicalMetric()

@@ -16,10 +16,10 @@ from mmengine.logging import MMLogger, print_log
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from ussl_mm.datasets.pixel_spacing import read_pixel_spacing_csv
 from .per_class_iou_metric import is_nifti
-from .pixel_spacing import find_spacing_file, read_pixel_spacing, spacing_for
+from .pixel_spacing import find_spacing_file, spacing_of_image
 
-SIZE_UNITS = ('px', 'mm2', 'mL')
 QUANTITIES = ('size_gt', 'size_pred', 'size_err', 'size_pct_err',
               'intensity_gt', 'intensity_pred', 'intensity_err',
               'intensity_pct_err')
@@ -224,10 +224,10 @@ class ClinicalMetric(BaseMetric):
         if source is None:
             return None
         if source not in self._spacing:
-            self._spacing[source] = read_pixel_spacing(source)
+            self._spacing[source] = read_pixel_spacing_csv(source)
             print_log(f'ClinicalMetric: pixel spacing from {source}',
                       logger=MMLogger.get_current_instance())
-        row, col = spacing_for(self._spacing[source], img_path, source)
+        row, col = spacing_of_image(self._spacing[source], img_path, source)
         return row * col
 
     def _raw_slice(self, sample: dict, gt_shape: tuple):
