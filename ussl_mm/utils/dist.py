@@ -87,7 +87,7 @@ def _cpu_aware_launcher(init_fn, launcher: str):
 
     @functools.wraps(init_fn)
     def wrapper(backend, *args, **kwargs):
-        if torch.cuda.is_available():
+        if dist_backend_and_device()[1] == 'cuda':
             result = init_fn(backend, *args, **kwargs)
             print_log(
                 f'ussl_mm: launcher {launcher!r}: torch.distributed backend '
