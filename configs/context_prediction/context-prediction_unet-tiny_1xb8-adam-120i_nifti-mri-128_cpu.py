@@ -1,26 +1,26 @@
-# CPU-scale sibling: 4-stage, 16-channel U-Net, 128 px, batch 8, 120 iters.
-_base_ = ['./context-prediction_unet-s5-d16_1xb16-adam-10k_nifti-mri-256.py']
-
-crop_size = (128, 128)
-model = dict(
-    backbone={{_base_.unet_tiny}},
-    head=dict(in_channels=16))
-# Data loading in the main process: on 2 cores, worker processes compete
-# with the compute threads (no faster), and torch waits 5 s per worker to
-# shut them down at the end of each run (bench_cpu_siblings.py, README).
-train_dataloader = dict(
-    num_workers=0, persistent_workers=False, batch_size=8,
-    dataset=dict(pipeline=[
-        dict(type='Resize', scale=crop_size, keep_ratio=False),
-        dict(type='ContextPredictionCorruption', patch_size=32,
-             sampling='poisson', fill=0.0, min_area_ratio=0.25,
-             num_precomputed=100),
-        dict(type='PackInputs', algorithm_keys=['gt_img', 'corruption_mask']),
-    ]))
-param_scheduler = [
-    dict(type='MultiStepLR', milestones=[100], gamma=0.1, by_epoch=False)
+# CPU-scale sibling of
+# context-prediction_unet-s5-d16_1xb16-adam-10ki_nifti-mri-256.py: 4-stage,
+# 16-channel U-Net (`unet_tiny`), 128 px, batch 8, 120 iterations.
+_base_ = [
+    '../_base_/models/context-restoration_unet-s5-d16.py',
+    '../_base_/datasets/nifti-mri_inpainting-128.py',
+    '../_base_/schedules/adam-120i.py',
+    '../_base_/default_runtime.py',
 ]
-train_cfg = dict(max_iters=120)
+
+model = dict(
+    type='ContextPrediction',
+    data_preprocessor=dict(mean=_base_.mean, std=_base_.std),
+    backbone=_base_.unet_tiny,
+    head=dict(in_channels=16))
+train_pipeline = _base_.train_pipeline
+train_pipeline[1] = dict(  # the corruption
+    type='ContextPredictionCorruption',
+    patch_size=32,
+    sampling='poisson',
+    fill=0.0,
+    min_area_ratio=0.25,
+    num_precomputed=100)
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=120, max_keep_ckpts=1))
+    logger=dict(interval=10), checkpoint=dict(interval=120, max_keep_ckpts=1))

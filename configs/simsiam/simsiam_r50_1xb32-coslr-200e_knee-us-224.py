@@ -6,18 +6,18 @@
 # negatives, so it is the method least hurt by batch 32 (the paper reports
 # 66.1% / 68.1% ImageNet linear accuracy at batch 64 / 256).
 # Two-view pipeline: mmpretrain's SimSiam uses the MoCo v2 views; ours is
-# their ultrasound-safe version, ../_base_/datasets/knee_us_mocov2.py.
+# their ultrasound-safe version, ../_base_/datasets/knee-us_2view-224.py.
 #
 # The predictor's lr is held at `lr` by mmpretrain's SimSiamHook (the
 # paper's "fixed lr for the predictor"); the hook does not follow
 # --auto-scale-lr, so when you change the batch, set both:
 #   --cfg-options optim_wrapper.optimizer.lr=X custom_hooks.0.lr=X
 # The checkpoint's `backbone.` is consumed by
-# benchmarks/fcn_r50-d8_1xb16-40k_knee-us-256_simsiam.py.
+# benchmarks/fcn_r50-d8_1xb16-40ki_knee-us-256_simsiam.py.
 _base_ = [
     '../_base_/models/simsiam_r50.py',
-    '../_base_/datasets/knee_us_mocov2.py',
-    '../_base_/schedules/sgd_coslr_200e.py',
+    '../_base_/datasets/knee-us_2view-224.py',
+    '../_base_/schedules/sgd_coslr-200e.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -30,6 +30,5 @@ custom_hooks = [
 ]
 
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(by_epoch=True, interval=10, max_keep_ckpts=3))
+    logger=dict(interval=10), checkpoint=dict(by_epoch=True, interval=10))
 log_processor = dict(by_epoch=True)

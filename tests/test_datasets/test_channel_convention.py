@@ -17,7 +17,7 @@ CFG_DIR = osp.join(REPO_ROOT, 'configs/_base_/datasets')
 
 
 def _finetune_tensor(path, mask_path, **load_kw):
-    cfg = Config.fromfile(osp.join(CFG_DIR, 'knee_us_seg.py'))
+    cfg = Config.fromfile(osp.join(CFG_DIR, 'knee-us_seg-256.py'))
     assert cfg.test_pipeline[0].type == 'LoadUSImage'
     cfg.test_pipeline[0].update(load_kw)
     with DefaultScope.overwrite_default_scope('mmseg'):
@@ -31,7 +31,7 @@ def _finetune_tensor(path, mask_path, **load_kw):
 
 
 def _pretrain_tensor(path, **load_kw):
-    cfg = Config.fromfile(osp.join(CFG_DIR, 'knee_us_mocov2.py'))
+    cfg = Config.fromfile(osp.join(CFG_DIR, 'knee-us_2view-224.py'))
     load, multiview, pack = cfg.train_pipeline
     assert load.type == 'LoadUSImage' and multiview.type == 'MultiView'
     load.update(load_kw)
@@ -46,7 +46,7 @@ def _pretrain_tensor(path, **load_kw):
 
 @pytest.mark.parametrize('kind', ['gray', 'rgb', 'rgb_kept'])
 def test_same_tensor_in_pretraining_and_finetuning(tmp_path, kind):
-    crop = Config.fromfile(osp.join(CFG_DIR, 'knee_us_common.py')).crop_size
+    crop = Config.fromfile(osp.join(CFG_DIR, 'knee-us_seg-256.py')).crop_size
     rng = np.random.default_rng(0)
     h, w = crop
     if kind == 'gray':

@@ -16,7 +16,7 @@ from ussl_mm.datasets.stats import (compare_normalisation,
 from ussl_mm.datasets.validation import DataValidationError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SEG_CFG = osp.join(REPO_ROOT, 'configs/_base_/datasets/knee_us_seg.py')
+SEG_CFG = osp.join(REPO_ROOT, 'configs/_base_/datasets/knee-us_seg-256.py')
 
 
 def _tool():

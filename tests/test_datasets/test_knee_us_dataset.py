@@ -20,7 +20,7 @@ def _mmseg_scope():
         yield
 
 
-SEG_CFG = osp.join(REPO_ROOT, 'configs/_base_/datasets/knee_us_seg.py')
+SEG_CFG = osp.join(REPO_ROOT, 'configs/_base_/datasets/knee-us_seg-256.py')
 
 
 def _cfg(root, split='train', **over):

@@ -7,7 +7,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CFG = osp.join(REPO_ROOT, 'configs/_base_/datasets/knee_us_mocov2.py')
+CFG = osp.join(REPO_ROOT, 'configs/_base_/datasets/knee-us_2view-224.py')
 
 
 @pytest.fixture(autouse=True)

@@ -16,10 +16,10 @@ from mmengine.runner import Runner
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PRE_CPU = osp.join(
     ROOT, 'configs/context_restoration/'
-    'context-restoration_unet-tiny_1xb8-adam-120it_nifti-mri-128_cpu.py')
+    'context-restoration_unet-tiny_1xb8-adam-120i_nifti-mri-128_cpu.py')
 SEG_CPU = osp.join(
     ROOT, 'configs/context_restoration/benchmarks/'
-    'unet-tiny_context-restoration-pre_adam-lr1e-3-500it_nifti-mri-128_cpu.py')
+    'unet-tiny_1xb8-adam-500i_nifti-mri-128_context-restoration_cpu.py')
 TINY_UNET = dict(
     base_channels=8,
     num_stages=3,

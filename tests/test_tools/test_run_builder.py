@@ -18,8 +18,7 @@ from ussl_mm.datasets.synthetic import generate_knee_us
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FCN_SCRATCH = osp.join(
-    REPO, 'configs/densecl/benchmarks/'
-    'fcn_r18-d8_1xb4-150i_knee-us-128_scratch_cpu.py')
+    REPO, 'configs/fcn/fcn_r18-d8_1xb4-150i_knee-us-128_cpu.py')
 FCN_DENSECL = osp.join(
     REPO, 'configs/densecl/benchmarks/'
     'fcn_r18-d8_1xb4-150i_knee-us-128_densecl_cpu.py')
@@ -30,12 +29,12 @@ DENSECL_STOCK = osp.join(
     'densecl_r18_stock_1xb16-coslr-200i_knee-us-128_cpu.py')
 INPAINT = osp.join(
     REPO, 'configs/context_restoration/'
-    'context-restoration_unet-tiny_1xb8-adam-120it_knee-us-128_cpu.py')
+    'context-restoration_unet-tiny_1xb8-adam-120i_knee-us-128_cpu.py')
 FCN_STOCK = osp.join(
-    REPO, 'configs/fcn/fcn_r18-d8_stock_1xb8-250i_knee-us-128x128_cpu.py')
+    REPO, 'configs/fcn/fcn_r18-d8_stock_1xb8-250i_knee-us-128_cpu.py')
 CT_SEG = osp.join(
     REPO, 'configs/context_restoration/benchmarks/'
-    'unet-tiny_context-restoration-pre_adam-lr1e-3-500it_nifti-ct-128_cpu.py')
+    'unet-tiny_1xb8-adam-500i_nifti-ct-128_context-restoration_cpu.py')
 
 
 @pytest.fixture(scope='module')

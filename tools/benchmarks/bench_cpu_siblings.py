@@ -34,16 +34,15 @@ SIBLINGS = {
                 'configs/densecl/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py',
                 {}),
     'fcn': ('FCN-R18-D8, 128 px, batch 4 (fine-tuning)',
-            'configs/densecl/benchmarks/'
-            'fcn_r18-d8_1xb4-150i_knee-us-128_scratch_cpu.py', {}),
+            'configs/fcn/fcn_r18-d8_1xb4-150i_knee-us-128_cpu.py', {}),
     'context_restoration': (
         'context restoration, U-Net tiny, 128 px, batch 8 (pretraining)',
         'configs/context_restoration/'
-        'context-restoration_unet-tiny_1xb8-adam-120it_knee-us-128_cpu.py',
+        'context-restoration_unet-tiny_1xb8-adam-120i_knee-us-128_cpu.py',
         {}),
     'unet': ('U-Net tiny, 128 px, batch 8 (fine-tuning)',
-             'configs/context_restoration/benchmarks/unet-tiny_context-'
-             'restoration-pre_adam-lr1e-3-500it_knee-us-128_cpu.py',
+             'configs/context_restoration/benchmarks/unet-tiny_1xb8-'
+             'adam-500i_knee-us-128_context-restoration_cpu.py',
              {'custom_hooks': '[]'}),
 }
 

@@ -9,8 +9,8 @@ layout pick, a rotation and a few slice copies. This script times
    ``B`` uint8 256 x 256 x 3 images (the bank is built before timing and
    its one-off cost is reported separately), and
 2. one training step (forward, backward, Adam) of the U-Net of
-   ``configs/_base_/models/unet_inpainting.py`` (5 stages, 64 base channels,
-   GN + WS) on a batch of ``B`` such images,
+   ``configs/_base_/models/context-restoration_unet-s5-d16.py`` (5 stages,
+   64 base channels, GN + WS) on a batch of ``B`` such images,
 
 and prints both with their ratio (target: < 5 %).
 
@@ -70,7 +70,8 @@ def main():
 
     from mmpretrain.registry import MODELS
     cfg = Config.fromfile(
-        osp.join(ROOT, 'configs/_base_/models/unet_inpainting.py'))
+        osp.join(ROOT, 'configs/_base_/models/'
+                 'context-restoration_unet-s5-d16.py'))
     cfg.model.data_preprocessor.update(mean=[114.0] * 3, std=[80.0] * 3)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)

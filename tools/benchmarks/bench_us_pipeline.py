@@ -4,7 +4,7 @@ Measures, on this machine:
 
 1. the synthetic knee-US generator (images/s at ``--size``, one core);
 2. the two-view pretraining pipeline of
-   ``configs/_base_/datasets/knee_us_mocov2.py`` (LoadUSImage + MultiView of
+   ``configs/_base_/datasets/knee-us_2view-224.py`` (LoadUSImage + MultiView of
    the US-safe view pipeline at 224 px + PackInputs), single process;
 3. one DenseCL ResNet-18 training step (DenseCLNeck in_channels=512,
    batch 8, 224 px, SGD), fp32 and bf16 autocast + channels_last;
@@ -31,7 +31,7 @@ import ussl_mm  # noqa: F401  (registers the transforms and datasets)
 from ussl_mm.datasets.synthetic import generate_knee_us, synthesize_knee_us
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CFG = osp.join(REPO, 'configs/_base_/datasets/knee_us_mocov2.py')
+CFG = osp.join(REPO, 'configs/_base_/datasets/knee-us_2view-224.py')
 
 
 def bench_generator(size, n=100):

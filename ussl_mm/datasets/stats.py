@@ -254,7 +254,7 @@ def write_stats_config(stats: dict,
 
     The file defines ``mean``/``std`` (one gray value per channel; the
     names the dataset bases use, cf. ``configs/_base_/datasets/
-    knee_us_common.py``), ``data_root``, ``num_classes`` and, as variables
+    knee-us_seg-256.py``), ``data_root``, ``num_classes`` and, as variables
     and comments, the sizes, class pixel frequencies and foreground
     prevalence per split.
 
@@ -283,7 +283,7 @@ def write_stats_config(stats: dict,
         '#',
         '# Use: as the data-root/normalisation base of your dataset config '
         '(the role',
-        '# of configs/_base_/datasets/knee_us_common.py), e.g.',
+        '# of the mean/std of configs/_base_/datasets/knee-us_*.py), e.g.',
         f"#     _base_ = ['./{osp.basename(out_file)}']",
         "#     data_preprocessor = dict(..., mean=<_base_'s mean>, "
         "std=<_base_'s std>)   (mmengine's base-variable braces)",

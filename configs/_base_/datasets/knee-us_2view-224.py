@@ -1,10 +1,21 @@
-# Two-view ultrasound pipeline for DenseCL/MoCo pretraining (mmpretrain
-# scope) over the knee training images; val/test never enter pretraining.
-_base_ = ['./knee_us_common.py']
+# Two ultrasound-safe views of every unlabelled knee training image, 224 px,
+# batch 32 (GPU scale), for the contrastive pretexts (DenseCL, MoCo v2,
+# SimCLR, SimSiam, Barlow Twins; mmpretrain scope). val/test images never
+# enter pretraining. The CPU scale is knee-us_2view-128.py.
+#
+# The ussl_mm channel convention, shared with the fine-tuning bases
+# (knee-us_seg-256.py): gray replicated to 3 channels by LoadUSImage,
+# BGR->RGB in the preprocessor, the same gray mean/std on every channel.
+data_root = 'data/knee_us/'
+# Gray-level mean/std of the synthetic default train set (240 images, 256 px,
+# seed 0): 114.18 / 79.95. Recompute for your own data.
+mean = [114.18, 114.18, 114.18]
+std = [79.95, 79.95, 79.95]
 
-# Ultrasound-safe view: no hue/saturation/grayscale (the image is gray), no
-# vertical flip (depth has physics on it), only mild monotone intensity
-# changes (echogenicity is the signal).
+# Ultrasound-safe view (mmpretrain's MoCo v2 view, made safe): no
+# hue/saturation/grayscale (the image is gray), no vertical flip (depth has
+# physics on it), only mild monotone intensity changes (echogenicity is the
+# signal).
 view_pipeline = [
     dict(type='USRandomResizedCrop', size=224, scale=(0.2, 1.0)),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
@@ -29,13 +40,13 @@ train_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type='UnlabelledImageDataset',
-        data_root={{_base_.data_root}},
+        data_root=data_root,
         roots=['img_dir/train'],
         exclude=['img_dir/val', 'img_dir/test'],
         pipeline=train_pipeline))
 
 data_preprocessor = dict(
     type='SelfSupDataPreprocessor',
-    mean={{_base_.mean}},
-    std={{_base_.std}},
+    mean=mean,
+    std=std,
     to_rgb=True)

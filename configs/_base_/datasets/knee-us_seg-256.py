@@ -1,15 +1,27 @@
-# Knee-ultrasound effusion segmentation (mmseg scope). Select a label
-# fraction with one variable:
+# Knee-ultrasound effusion segmentation (mmseg scope), GPU scale: the whole
+# fine-tuning data recipe at 256 px (the CPU scale is knee-us_seg-128.py).
+# Select a label fraction with one variable:
 #   --cfg-options train_dataloader.dataset.label_fraction=5
-_base_ = ['./knee_us_common.py']
+#
+# The ussl_mm channel convention, shared with the pretraining bases
+# (knee-us_2view-224.py, knee-us_inpainting-256.py): gray replicated to 3
+# channels by LoadUSImage, BGR->RGB in the preprocessor, the same gray
+# mean/std on every channel.
+data_root = 'data/knee_us/'
+crop_size = (256, 256)
+# Gray-level mean/std of the synthetic default train set (240 images, 256 px,
+# seed 0): 114.18 / 79.95. Recompute for your own data.
+mean = [114.18, 114.18, 114.18]
+std = [79.95, 79.95, 79.95]
 
 dataset_type = 'KneeUSDataset'
 
 train_pipeline = [
     dict(type='LoadUSImage'),
     dict(type='LoadUSAnnotations'),
-    dict(type='USRandomResizedCrop', size={{_base_.crop_size}},
+    dict(type='USRandomResizedCrop', size=crop_size,
          scale=(0.5, 1.0), ratio=(3. / 4., 4. / 3.)),
+    # Lateral flip only: a vertical flip puts depth upside down.
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='USRandomAffine', prob=0.5, max_angle=10, scale=(0.9, 1.1)),
     dict(type='USGainGamma', prob=0.8, gain=(0.8, 1.2), gamma=(0.8, 1.25)),
@@ -19,7 +31,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadUSImage'),
-    dict(type='Resize', scale={{_base_.crop_size}}, keep_ratio=True),
+    dict(type='Resize', scale=crop_size, keep_ratio=True),
     # masks are loaded after Resize: metrics run at the original size
     dict(type='LoadUSAnnotations'),
     dict(type='PackSegInputs'),
@@ -32,8 +44,9 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
-        data_root={{_base_.data_root}},
-        data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='img_dir/train', seg_map_path='ann_dir/train'),
         label_fraction=None,  # percent, e.g. 5; None = all images
         pipeline=train_pipeline))
 val_dataloader = dict(
@@ -43,7 +56,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
-        data_root={{_base_.data_root}},
+        data_root=data_root,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
 test_dataloader = dict(
@@ -53,7 +66,7 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
-        data_root={{_base_.data_root}},
+        data_root=data_root,
         data_prefix=dict(img_path='img_dir/test', seg_map_path='ann_dir/test'),
         pipeline=test_pipeline))
 
@@ -65,9 +78,9 @@ test_evaluator = val_evaluator
 
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    mean={{_base_.mean}},
-    std={{_base_.std}},
+    mean=mean,
+    std=std,
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,
-    size={{_base_.crop_size}})
+    size=crop_size)

@@ -1,8 +1,10 @@
 # Unlabelled MRI slices for inpainting pretraining (mmpretrain scope, so the
-# mmseg-registered dataset is named `mmseg.NiftiMRIDataset`). The dataset
+# mmseg-registered dataset is named `mmseg.NiftiMRIDataset`), 256 px, batch
+# 16 (GPU scale; the CPU scale is nifti-mri_inpainting-128.py). The dataset
 # emits float32 H x W x 3 slices already z-scored per volume, hence mean 0 /
-# std 1 in the preprocessor (set by the leaf configs from `mean`/`std`) and `fill=0.0` (= the volume mean) for context
-# prediction. Generate a demo set with
+# std 1 in the preprocessor (set by the model base from `mean`/`std`) and
+# `fill=0.0` (= the volume mean) for context prediction. Generate a demo set
+# with
 #   python tools/dataset_converters/generate_synthetic_nifti.py \
 #       --out data/nifti_mri --modality mri
 data_root = 'data/nifti_mri'
@@ -10,17 +12,13 @@ crop_size = (256, 256)
 mean = [0.0, 0.0, 0.0]
 std = [1.0, 1.0, 1.0]
 
-# Sweep variables (one each): patch size K and sampling. Override from the
-# command line with the pipeline index of the corruption transform (1):
-#   --cfg-options train_dataloader.dataset.pipeline.1.patch_size=16 \
-#                 train_dataloader.dataset.pipeline.1.sampling=random
-patch_size = 32
-sampling = 'poisson'
-
+# Sweeps (one variable each) address the corruption by its pipeline index 1:
+#   --cfg-options train_dataloader.dataset.pipeline.1.patch_size=16
+#   --cfg-options train_dataloader.dataset.pipeline.1.sampling=random
 train_pipeline = [
     dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='ContextRestorationCorruption', patch_size=patch_size,
-         sampling=sampling, min_area_ratio=0.25, num_precomputed=100),
+    dict(type='ContextRestorationCorruption', patch_size=32,
+         sampling='poisson', min_area_ratio=0.25, num_precomputed=100),
     dict(type='PackInputs', algorithm_keys=['gt_img', 'corruption_mask']),
 ]
 train_dataloader = dict(

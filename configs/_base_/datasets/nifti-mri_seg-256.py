@@ -1,6 +1,8 @@
-# Labelled MRI slices for U-Net fine-tuning (mmseg scope). float32 slices,
-# z-scored per volume: preprocessor mean 0 / std 1. Label fractions select
-# volumes (patients):  --cfg-options train_dataloader.dataset.label_fraction=10
+# Labelled MRI slices for U-Net fine-tuning (mmseg scope), GPU scale: the
+# whole fine-tuning data recipe at 256 px, batch 16 (the CPU scale is
+# nifti-mri_seg-128.py). float32 slices, z-scored per volume: preprocessor
+# mean 0 / std 1. Label fractions select volumes (patients):
+#   --cfg-options train_dataloader.dataset.label_fraction=10
 # Empty slices are skipped for training only (never for val/test).
 data_root = 'data/nifti_mri'
 crop_size = (256, 256)

@@ -8,6 +8,8 @@
 # No `data_preprocessor` here: the dataset base's top-level one (mean/std,
 # to_rgb) is merged in by the Runner (`model.setdefault`).
 default_scope = 'mmpretrain'
+# As mmpretrain's DenseCL config (matters for DDP only).
+find_unused_parameters = True
 
 model = dict(
     type='DenseCL',

@@ -5,11 +5,17 @@
 # encoder would silently lose its stem (DenseCL#19, mmseg#695). Here
 # `deep_stem=False` makes every `backbone.` key match the DenseCL
 # pretraining backbone one to one (tests/test_engine/
-# test_pretrained_encoder_hook.py checks it).
-# `pretrained=None`: random initialisation (the from-scratch baseline); the
-# DenseCL variant adds a PretrainedEncoderHook. No `data_preprocessor` here:
-# the dataset base's top-level one (mean/std, bgr_to_rgb, size) is merged in
-# by the Runner (`model.setdefault`).
+# test_pretrained_encoder_hook.py checks it). Also BN instead of SyncBN (CPU
+# and one GPU), 2 classes, `pretrained=None` (the from-scratch baseline; a
+# pretrained benchmark adds `pretrained_encoder`).
+# Restated rather than inheriting mmseg::_base_/models/fcn_r50-d8.py: that
+# file defines a top-level `data_preprocessor` (ImageNet mean/std), which
+# collides with the dataset base's (mmengine refuses a key defined by two
+# bases), and its extra level would put every pretrained benchmark (benchmark
+# -> scratch leaf -> model -> mmseg) beyond three files. The stock row
+# (configs/fcn/fcn_r18-d8_stock_*) inherits it directly. No
+# `data_preprocessor` here: the dataset base's top-level one (mean/std,
+# bgr_to_rgb, size) is merged in by the Runner (`model.setdefault`).
 default_scope = 'mmseg'
 
 # BN, not SyncBN: runs on CPU and on one GPU; switch to SyncBN for multi-GPU.

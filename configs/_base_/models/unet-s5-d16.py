@@ -1,9 +1,14 @@
-# U-Net segmentor (mmseg `EncoderDecoder` + `UNet` + `FCNHead`, as mmseg's
-# `fcn_unet_s5-d16.py`) that fine-tunes inpainting checkpoints. The
-# `backbone` dict equals the one in `unet_inpainting.py` (GroupNorm + weight
-# standardisation, He init), so every `backbone.encoder.*` /
-# `backbone.decoder.*` key of a ContextRestoration / ContextPrediction
-# checkpoint maps one to one (tests/test_engine/test_unet_transfer.py).
+# The ussl_mm U-Net, defined once: a segmentor (mmseg `EncoderDecoder` +
+# `UNet` + `FCNHead`, as mmseg's `fcn_unet_s5-d16.py`) that fine-tunes
+# inpainting checkpoints. The inpainting pretraining
+# (context-restoration_unet-s5-d16.py) inherits this file and takes its
+# `backbone`, so every `backbone.encoder.*` / `backbone.decoder.*` key of a
+# ContextRestoration / ContextPrediction checkpoint maps one to one
+# (tests/test_engine/test_unet_transfer.py). GroupNorm + weight
+# standardisation (mmcv `ConvWS`) and He initialisation, as in the
+# inpainting study; use `norm_cfg=dict(type='BN')` and `conv_cfg=None` to
+# switch them off. Not mmseg's fcn_unet_s5-d16.py: BN, an auxiliary head and
+# sliding-window test would all have to be undone.
 # Loss: CE + batch-aggregate Dice (`BatchDiceLoss`, see its docstring for why
 # not mmseg's `DiceLoss`). Dice only: `model.decode_head.loss_decode=
 # dict(type='BatchDiceLoss')`.
@@ -57,9 +62,10 @@ model = dict(
     test_cfg=dict(mode='whole'))
 
 # The CPU-scale size of this U-Net (4 stages, 16 base channels), for the
-# `*_cpu.py` siblings: `model = dict(backbone={{_base_.unet_tiny}})`. The same
-# dict is in `unet_inpainting.py`, so tiny pretraining and fine-tuning
-# checkpoints stay key-compatible (tests/test_models/test_inpainting.py).
+# `*_cpu.py` siblings of pretraining and fine-tuning alike:
+# `model = dict(backbone=_base_.unet_tiny)`, so tiny pretraining and
+# fine-tuning checkpoints stay key-compatible
+# (tests/test_models/test_inpainting.py).
 unet_tiny = dict(
     base_channels=16,
     num_stages=4,

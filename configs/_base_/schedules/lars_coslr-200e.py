@@ -1,13 +1,14 @@
-# LARS schedule of SimCLR (mmpretrain's imagenet_lars_coslr_200e plus the
-# SimCLR paramwise settings): 10 warm-up epochs from lr x 1e-4, then cosine
-# to 0, 200 epochs. lr 0.3 per 256 images (mmpretrain's simclr 8xb32
-# config), linearly scaled to the batch of 32: 0.3 * 32 / 256 = 0.0375.
-# BatchNorm and bias parameters get no weight decay and no LARS trust ratio.
-# (Barlow Twins inherits this and changes lr / lr_mult / epochs.)
+# LARS schedule of SimCLR, GPU scale: mmpretrain's imagenet_lars_coslr_200e
+# (momentum 0.9, wd 1e-6, 10 warm-up epochs from lr x 1e-4, then cosine to
+# 0, 200 epochs) plus the SimCLR paramwise settings, lr 0.3 per 256 images
+# (mmpretrain's simclr 8xb32 config) linearly scaled to the batch of 32:
+# 0.3 * 32 / 256 = 0.0375. BatchNorm and bias parameters get no weight
+# decay and no LARS trust ratio. (Barlow Twins changes lr / lr_mult /
+# epochs.) The CPU scale is lars_coslr-200i.py.
+_base_ = ['mmpretrain::_base_/schedules/imagenet_lars_coslr_200e.py']
+
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(
-        type='LARS', lr=0.3 * 32 / 256, momentum=0.9, weight_decay=1e-6),
+    optimizer=dict(lr=0.3 * 32 / 256),
     paramwise_cfg=dict(
         custom_keys={
             'bn': dict(decay_mult=0, lars_exclude=True),
@@ -15,21 +16,6 @@ optim_wrapper = dict(
             # bn layer in ResNet block downsample module
             'downsample.1': dict(decay_mult=0, lars_exclude=True),
         }))
-
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-4,
-        by_epoch=True,
-        begin=0,
-        end=10,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR', T_max=190, by_epoch=True, begin=10,
-        end=200)
-]
-
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
 
 # No `default_hooks` here: default_runtime.py owns them.
 # `--auto-scale-lr` style rescaling if the real batch differs from 32.

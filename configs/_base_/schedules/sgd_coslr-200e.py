@@ -1,16 +1,10 @@
-# Contrastive pretraining schedule (MoCo v2 / DenseCL): SGD, cosine, 200
-# epochs. lr 0.03 per 256 images, linearly scaled to the batch of 32.
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(
-        type='SGD', lr=0.03 * 32 / 256, momentum=0.9, weight_decay=1e-4))
+# Contrastive pretraining schedule (MoCo v2 / DenseCL), GPU scale:
+# mmpretrain's imagenet_sgd_coslr_200e (SGD momentum 0.9, wd 1e-4, cosine,
+# 200 epochs) with lr 0.03 per 256 images linearly scaled to the batch of
+# 32. The CPU scale is sgd_coslr-200i.py.
+_base_ = ['mmpretrain::_base_/schedules/imagenet_sgd_coslr_200e.py']
 
-param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=200, by_epoch=True, begin=0,
-         end=200)
-]
-
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
+optim_wrapper = dict(optimizer=dict(lr=0.03 * 32 / 256))
 
 # No `default_hooks` here: default_runtime.py owns them (duplicate keys
 # among bases are an error); leaf configs set the checkpoint interval.

@@ -1,5 +1,9 @@
 # Segmentation fine-tuning schedule (mmseg's schedule_40k): SGD lr 0.01,
-# poly decay, 40k iterations, validation and checkpoints every 4k.
+# poly decay, 40k iterations, validation every 4k (GPU scale; the CPU scale
+# is sgd_poly-150i.py). Restated rather than inheriting
+# mmseg::_base_/schedules/schedule_40k.py, which also defines
+# `default_hooks`, owned here by default_runtime.py (a key defined by two
+# bases is an error).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),

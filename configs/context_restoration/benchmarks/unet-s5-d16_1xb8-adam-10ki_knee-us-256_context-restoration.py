@@ -1,27 +1,22 @@
-# U-Net fine-tuning on knee ultrasound from a context-restoration checkpoint:
-# encoder only, immediately at Adam lr 1e-3, CE + batch Dice.
-# Sweeps: pretrained_encoder.mode=encoder+decoder
-#   | train_dataloader.dataset.label_fraction=5 | pretrained_encoder=None
-#   (scratch); freezing: see the MRI config
-_base_ = [
-    '../../_base_/models/unet_seg.py',
-    '../../_base_/datasets/knee_us_seg.py',
-    '../../_base_/schedules/adam_lr1e-3_10k.py',
-    '../../_base_/default_runtime.py',
-]
+# U-Net fine-tuning from a context restoration checkpoint:
+# encoder-only transfer, the inpainting study's best, fine-tuned immediately at
+# Adam lr 1e-3, CE + batch Dice. It is the from-scratch baseline
+#   configs/unet/unet-s5-d16_1xb8-adam-10ki_knee-us-256.py
+# plus ONE switch, `pretrained_encoder`, from the pretraining
+#   configs/context_restoration/
+#     context-restoration_unet-s5-d16_1xb16-adam-10ki_knee-us-256.py
+# (run it first). PretrainedEncoderHook logs the counts and raises if any
+# encoder tensor fails to load. Sweeps (one variable each):
+#   transfer mode:  --cfg-options pretrained_encoder.mode=encoder+decoder
+#   checkpoint:     --cfg-options pretrained_encoder.checkpoint=PATH
+#   label fraction: --cfg-options train_dataloader.dataset.label_fraction=10
+#   from scratch:   --cfg-options pretrained_encoder=None
+#   freeze first:   add dict(type='FreezeThenUnfreezeHook', freeze_iters=N,
+#                   prefixes=['backbone.encoder.']) to custom_hooks
+_base_ = ['../../unet/unet-s5-d16_1xb8-adam-10ki_knee-us-256.py']
 
-model = dict(
-    data_preprocessor=dict(
-        mean={{_base_.mean}}, std={{_base_.std}},
-        size={{_base_.crop_size}}))
-train_cfg = dict(val_interval=1000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    checkpoint=dict(interval=1000, max_keep_ckpts=2, save_best='mDice',
-                    rule='greater'))
 pretrained_encoder = dict(
-    checkpoint='work_dirs/context-restoration_unet-s5-d16_1xb16-adam-10k'
+    checkpoint='work_dirs/context-restoration_unet-s5-d16_1xb16-adam-10ki'
     '_knee-us-256/iter_10000.pth',
     mode='encoder')
 custom_hooks = [dict(type='PretrainedEncoderHook')]

@@ -1,15 +1,22 @@
-# CPU-scale sibling of the CT fine-tuning config: the MRI CPU sizes on CT
-# data, from the CT CPU pretraining. Run that pretraining first.
-_base_ = ['./unet-tiny_context-restoration-pre_adam-lr1e-3-500it_nifti-mri-128_cpu.py']
+# U-Net fine-tuning from a context restoration checkpoint (CPU scale):
+# encoder-only transfer, the inpainting study's best, fine-tuned immediately at
+# Adam lr 1e-3, CE + batch Dice. It is the from-scratch baseline
+#   configs/unet/unet-tiny_1xb8-adam-500i_nifti-ct-128_cpu.py
+# plus ONE switch, `pretrained_encoder`, from the pretraining
+#   configs/context_restoration/
+#     context-restoration_unet-tiny_1xb8-adam-120i_nifti-ct-128_cpu.py
+# (run it first). PretrainedEncoderHook logs the counts and raises if any
+# encoder tensor fails to load. Sweeps (one variable each):
+#   transfer mode:  --cfg-options pretrained_encoder.mode=encoder+decoder
+#   checkpoint:     --cfg-options pretrained_encoder.checkpoint=PATH
+#   label fraction: --cfg-options train_dataloader.dataset.label_fraction=10
+#   from scratch:   --cfg-options pretrained_encoder=None
+#   freeze first:   add dict(type='FreezeThenUnfreezeHook', freeze_iters=N,
+#                   prefixes=['backbone.encoder.']) to custom_hooks
+_base_ = ['../../unet/unet-tiny_1xb8-adam-500i_nifti-ct-128_cpu.py']
 
-data_root = 'data/nifti_ct'
-train_dataloader = dict(
-    dataset=dict(type='NiftiCTDataset', data_root=data_root))
-val_dataloader = dict(dataset=dict(type='NiftiCTDataset', data_root=data_root))
-test_dataloader = dict(
-    dataset=dict(type='NiftiCTDataset', data_root=data_root))
 pretrained_encoder = dict(
-    checkpoint='work_dirs/context-restoration_unet-tiny_1xb8-adam-120it'
+    checkpoint='work_dirs/context-restoration_unet-tiny_1xb8-adam-120i'
     '_nifti-ct-128_cpu/iter_120.pth',
     mode='encoder')
 custom_hooks = [dict(type='PretrainedEncoderHook')]

@@ -1,13 +1,15 @@
-# FCN R50-D8 initialised from DenseCL pretraining: the from-scratch config
-# plus ONE switch, the PretrainedEncoderHook. It loads the checkpoint's
-# `backbone.` into the FCN's `backbone.` at train start and raises unless
-# 100% of the encoder loaded with equal shapes (decode/auxiliary heads stay
-# random); it does nothing on --resume.
-#
-# The checkpoint defaults to what `python tools/train.py
-# configs/densecl_r50_knee.py` writes. Override it with
-#   --cfg-options pretrained_encoder.checkpoint=work_dirs/x/epoch_200.pth
-_base_ = ['./fcn_r50-d8_1xb16-40k_knee-us-256_scratch.py']
+# FCN R50-D8 initialised from DenseCL pretraining
+#   configs/densecl/densecl_r50_1xb32-coslr-200e_knee-us-224.py
+# i.e. the from-scratch baseline
+#   configs/fcn/fcn_r50-d8_1xb16-40ki_knee-us-256.py
+# plus ONE switch, `pretrained_encoder`: at train start PretrainedEncoderHook
+# loads the checkpoint's `backbone.` into the FCN's `backbone.` and raises
+# unless 100% of the encoder loaded with equal shapes (decode/auxiliary
+# heads stay random; neck, projector and momentum encoder are ignored); it
+# does nothing on resume. The checkpoint defaults to what tools/train.py
+# writes for configs/densecl_r50_knee.py; another one:
+#   --cfg-options pretrained_encoder.checkpoint=PATH
+_base_ = ['../../fcn/fcn_r50-d8_1xb16-40ki_knee-us-256.py']
 
 pretrained_encoder = dict(
     checkpoint='work_dirs/densecl_r50_knee/epoch_200.pth')
