@@ -1,6 +1,7 @@
 """UNetHead: full-resolution U-Net decoder over plain-stem ResNet features,
 fed by a DenseCL checkpoint through PretrainedEncoderHook."""
 import copy
+import os.path as osp
 import types
 
 import pytest
@@ -14,6 +15,8 @@ from mmseg.structures import SegDataSample
 from ussl_mm.engine.hooks import PretrainedEncoderHook
 from ussl_mm.models.decode_heads import UNetHead
 
+CFG_DIR = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 SIZE = 64
 NORM = dict(type='BN', requires_grad=True)
 
@@ -192,3 +195,44 @@ def test_densecl_r18_checkpoint_transfers_whole_encoder(densecl_r18_ckpt):
     head_keys = [k for k in after if k.startswith('decode_head.')]
     assert head_keys
     assert all(torch.equal(after[k], before[k]) for k in head_keys)
+
+
+METHODS = ('densecl', 'mocov2', 'simclr', 'simsiam', 'barlowtwins')
+
+
+def test_cpu_benchmark_configs_take_the_whole_encoder(densecl_r18_ckpt):
+    """The shipped CPU benchmark configs: each builds the same plain
+    ResNet-18 + UNetHead (full-resolution logits) as the scratch config, and
+    its `pretrained_encoder` (checkpoint overridden as with --cfg-options)
+    loads 100 % of an R18 contrastive checkpoint (DenseCL here; the five
+    methods share mmpretrain's ResNet backbone keys)."""
+    from mmseg.registry import MODELS
+    scratch = Config.fromfile(
+        osp.join(CFG_DIR, 'unethead',
+                 'unethead_r18_1xb8-150i_knee-us-128_cpu.py'))
+    assert scratch.model.backbone.deep_stem is False
+    assert tuple(scratch.model.backbone.dilations) == (1, 1, 1, 1)
+    assert 'pretrained_encoder' not in scratch
+    cfgs = {
+        m: Config.fromfile(
+            osp.join(CFG_DIR, m, 'benchmarks',
+                     f'unethead_r18_1xb8-150i_knee-us-128_{m}_cpu.py'))
+        for m in METHODS
+    }
+    for m, cfg in cfgs.items():
+        assert cfg.model.to_dict() == scratch.model.to_dict(), m
+        assert [h['type'] for h in cfg.custom_hooks] == [
+            'PretrainedEncoderHook'], m
+        assert f'work_dirs/{m}_r18_' in cfg.pretrained_encoder.checkpoint, m
+    cfg = cfgs['densecl']
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    x = torch.randn(1, 3, 128, 128)
+    assert model.decode_head(model.extract_feat(x)).shape == (1, 2, 128,
+                                                              128)
+    cfg.merge_from_dict({'pretrained_encoder.checkpoint': densecl_r18_ckpt})
+    hook = PretrainedEncoderHook()
+    hook.before_train(types.SimpleNamespace(model=model, iter=0, cfg=cfg))
+    assert hook.report['ratio'] == 1.0
+    assert hook.report['total'] == 120
