@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The main job: set up the environment if needed, generate the synthetic knee
-# ultrasound set if data/knee_us is absent, pretrain DenseCL (CPU-scale),
-# fine-tune FCN from scratch and from DenseCL at 5 % and 100 % of the labels,
-# test each, and write work_dirs/quickstart/results.{md,csv,png}.
+# ultrasound set if data/knee_us is absent, and run the quickstart study
+# preset (configs/study/quickstart_knee_us.py): pretrain DenseCL (CPU
+# scale), fine-tune its rows at each label fraction, test the best
+# checkpoint on validation of every run, and write one report,
+# work_dirs/quickstart/results.md (tables, figures, every command).
 #
 # Usage: bash tools/quickstart.sh [extra tools/study.py args]
+#        e.g. --data-root data/my_us, --seeds 0 1 2, --dry-run
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"

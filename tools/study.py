@@ -1,34 +1,46 @@
-"""Run a label-efficiency study (pretrain -> fine-tune at label fractions x
-seeds x initialisations -> test -> report).
+"""Run a label-efficiency study: pretrain -> fine-tune at label fractions x
+seeds x initialisations (x pretraining-set sizes) -> test -> one report
+(``<work_dir>/results.md``).
 
-Resumable: re-running the same command skips finished runs and resumes an
-interrupted one from its last checkpoint.
+Every run is a ``tools/train.py`` / ``tools/test.py`` command line, logged
+and run in-process through the same builder (``ussl_mm.apis``): paste a
+logged command to reproduce one run. Re-running the same command skips
+finished runs and resumes interrupted ones (mmengine's ``--resume``).
 
 Examples::
 
-    # the quickstart preset (CPU-scale, ~10 min on 2 cores)
+    # the quickstart preset
     python tools/study.py configs/study/quickstart_knee_us.py
-    # more fractions and seeds, same preset
-    python tools/study.py configs/study/quickstart_knee_us.py \
-        --fractions 1 5 10 25 100 --seeds 0 1 2
+    # the label-fraction curve on your own data
+    python tools/study.py configs/study/label_curve_knee_us.py \\
+        --data-root data/my_us
     # what would run, without running it
     python tools/study.py configs/study/quickstart_knee_us.py --dry-run
 """
 import argparse
+import os
 import os.path as osp
+import sys
 import time
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 
+from ussl_mm.apis import format_command
 from ussl_mm.study import LabelEfficiencyStudy, StudySpec, build_report
 from ussl_mm.study.data import prepare_study_data
+from ussl_mm.study.env import collect_study_env
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Run a label-efficiency study')
     parser.add_argument('study', help='study config (configs/study/*.py)')
     parser.add_argument('--work-dir', help='override study.work_dir')
+    parser.add_argument(
+        '--data-root',
+        help='your data set (img_dir/, ann_dir/ [, splits/]); must exist. '
+        'Overrides study.data_root; the synthetic default is then never '
+        'generated')
     parser.add_argument(
         '--fractions', type=float, nargs='+', help='label fractions (%%)')
     parser.add_argument('--seeds', type=int, nargs='+', help='seeds')
@@ -39,13 +51,22 @@ def parse_args():
         '--dry-run', action='store_true', help='print the plan and exit')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
-        help='override study settings, e.g. study.data_root=data/my_us')
-    return parser.parse_args()
+        help='override study settings, e.g. study.seeds=[0,1,2]')
+    return parser.parse_args(argv)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
     overrides = dict(args.cfg_options or {})
+    data_root = args.data_root or overrides.get('study.data_root')
+    if data_root is not None:
+        if not osp.isdir(data_root):
+            raise SystemExit(
+                f'--data-root {data_root}: no such folder. Give the root of '
+                'your data set (img_dir/{train,val,test}, ann_dir/...).')
+        overrides['study.data_root'] = data_root
+        overrides['study.synthetic_if_absent'] = None
     if args.work_dir:
         overrides['study.work_dir'] = args.work_dir
     if args.fractions:
@@ -58,20 +79,25 @@ def main():
     study = LabelEfficiencyStudy(spec)
     if args.dry_run:
         print(study.describe())
-        return
+        return None
     t0 = time.time()
+    os.makedirs(spec.work_dir, exist_ok=True)
+    cfg = Config.fromfile(args.study)
+    if overrides:
+        cfg.merge_from_dict(overrides)
+    cfg.dump(osp.join(spec.work_dir, 'study_config.py'))
     prepare_study_data(spec, log=print)
     records = study.run()
+    tsne = study.run_tsne()
     report = build_report(
-        records,
-        baseline=spec.baseline,
-        work_dir=spec.work_dir,
-        report_metrics=spec.report_metrics,
-        primary_metric=spec.primary_metric,
-        title=f'Label-efficiency study: {spec.name}')
+        records, spec, main_size=study.main_size, tsne=tsne,
+        env=collect_study_env(),
+        command=format_command('tools/study.py', argv),
+        pretrain_records=study.pretrain_records)
     print('\n' + report)
-    print(f'Wrote {osp.join(spec.work_dir, "results.md")}, results.csv, '
-          f'results.png in {(time.time() - t0) / 60:.1f} min.')
+    print(f'Wrote {osp.join(spec.work_dir, "results.md")} (tables, figures, '
+          f'commands) in {(time.time() - t0) / 60:.1f} min.')
+    return records
 
 
 if __name__ == '__main__':

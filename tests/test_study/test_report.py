@@ -1,74 +1,182 @@
-"""The study report on constructed records with known answers."""
+"""The study report on constructed records with known answers: deltas vs
+the own scratch and the best supervised row, what the statistics say with
+one and with three seeds, "no practical difference", the smallest matching
+fraction, the power-law fit, the clinical table and the CSV."""
 import csv
 import json
-import math
+import os.path as osp
 
 import numpy as np
 import pytest
 
-from ussl_mm.study import build_report, paired_wilcoxon
+from ussl_mm.study import StudySpec, build_report
 
 
-def _records(tmp_path):
+@pytest.fixture
+def spec_factory(tmp_path):
+    configs = {}
+    for name in ('fcn', 'fcn_pre', 'unet'):
+        path = tmp_path / f'{name}.py'
+        path.write_text('# placeholder\n')
+        configs[name] = str(path)
+
+    def make(**kw):
+        s = dict(
+            name='constructed', work_dir=str(tmp_path / 'out'),
+            data_root=str(tmp_path),
+            pretrain=dict(densecl=dict(config=configs['fcn'])),
+            initialisations=dict(
+                scratch=dict(config=configs['fcn']),
+                densecl=dict(config=configs['fcn_pre'], pretrain='densecl'),
+                unet=dict(config=configs['unet'])),
+            baseline='scratch', best_supervised='unet',
+            label_fractions=[5, 25, 100], seeds=[0],
+            tsne=dict(enabled=False))
+        s.update(kw)
+        return StudySpec.from_dict(s)
+
+    return make
+
+
+def _record(tmp_path, init, frac, seed, per_image, size=None, mdice=None,
+            clinical=None):
+    wd = tmp_path / 'runs' / f'{init}_{frac}_{seed}_{size}'
+    wd.mkdir(parents=True)
+    (wd / 'per_image.json').write_text(json.dumps([
+        {'img_path': f'img{i}.png', 'Dice.background': 99.0,
+         'Dice.effusion': d, 'IoU.effusion': d / 2}
+        for i, d in enumerate(per_image)
+    ]))
+    rec = dict(
+        init=init, label_fraction=float(frac), seed=seed,
+        pretrain_size=size, work_dir=str(wd),
+        per_image_file=str(wd / 'per_image.json'),
+        metrics={'mIoU': float(np.mean(per_image)) - 10,
+                 'mDice': float(np.mean(per_image)) if mdice is None
+                 else mdice,
+                 'IoU.effusion': float(np.mean(per_image)) / 2},
+        n_train=12, batch_size=4, iters=150, epochs=50.0, best_iter=100,
+        best_score=80.0)
+    if clinical is not None:
+        (wd / 'clinical.json').write_text(json.dumps([
+            {'img_path': f'img{i}.png', 'size_unit': 'px',
+             'size_pct_err.effusion': e, 'intensity_pct_err.effusion': None}
+            for i, e in enumerate(clinical)
+        ]))
+        rec['clinical_file'] = str(wd / 'clinical.json')
+    return rec
+
+
+BASE = np.linspace(50, 80, 12)
+
+
+def _row(md, frac, init):
+    rows = [ln for ln in md.splitlines()
+            if ln.startswith(f'| {frac}% | {init} |')]
+    assert len(rows) == 1, (frac, init, md)
+    return rows[0]
+
+
+def test_one_seed_deltas_labels_and_no_stars(spec_factory, tmp_path):
+    spec = spec_factory()
     recs = []
+    for frac in (5, 25, 100):
+        recs.append(_record(tmp_path, 'scratch', frac, 0, BASE + frac / 10))
+        recs.append(_record(tmp_path, 'unet', frac, 0,
+                            BASE + 1.5 + frac / 10))
+        # +3 on every image vs scratch, +1.5 vs unet; +0.3 at 100 %.
+        bonus = 0.3 if frac == 100 else 3.0
+        recs.append(_record(tmp_path, 'densecl', frac, 0,
+                            BASE + bonus + frac / 10, size=100.0))
+    md = build_report(recs, spec)
+    row = _row(md, 5, 'densecl')
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    own, best = cells[-2], cells[-1]
+    assert own.startswith('vs scratch: +3.00: better (one seed)')
+    assert 'over test images, one seed' in own and '*' not in row
+    assert best.startswith('+1.50: better (one seed) (p = ')
+    # +0.3 on every image: p is tiny, the difference is not practical.
+    row100 = _row(md, 100, 'densecl')
+    assert 'vs scratch: +0.30: no practical difference (p = ' in row100
+    # The baseline rows compare only with the best supervised row.
+    scratch = [c.strip() for c in _row(md, 5, 'scratch').strip('|').split(
+        '|')]
+    assert scratch[-2] == '—' and scratch[-1].startswith('-1.50: worse')
+    assert [c.strip() for c in _row(md, 5, 'unet').strip('|').split('|')
+            ][-2:] == ['—', '—']
+    assert '`densecl` matches scratch trained on 100 % of the labels' in md
+    with open(osp.join(spec.work_dir, 'results.csv')) as f:
+        assert len(list(csv.DictReader(f))) == 9
+    assert osp.getsize(osp.join(spec.work_dir, 'results.png')) > 1000
+
+
+def test_three_seeds_add_the_seed_level_test_and_ci(spec_factory, tmp_path):
+    spec = spec_factory(label_fractions=[5], seeds=[0, 1, 2])
     rng = np.random.default_rng(0)
-    for frac in (5, 100):
-        for seed in (0, 1):
-            for init, bonus in (('scratch', 0.0), ('densecl', 3.0)):
-                wd = tmp_path / f'{init}_{frac}_{seed}'
-                wd.mkdir()
-                # 10 test images; densecl better by `bonus` on each.
-                base = rng.uniform(40, 80, 10) if init == 'scratch' else None
-                per_img = []
-                for i in range(10):
-                    d = 50 + i + bonus + seed
-                    per_img.append({
-                        'img_path': f'img{i}.png',
-                        'Dice.background': 99.0,
-                        'Dice.effusion': d,
-                        'IoU.effusion': d / 2
-                    })
-                del base
-                (wd / 'per_image.json').write_text(json.dumps(per_img))
-                recs.append(
-                    dict(
-                        init=init,
-                        label_fraction=frac,
-                        seed=seed,
-                        work_dir=str(wd),
-                        metrics={
-                            'mIoU': 60.0 + bonus + seed,
-                            'mDice': 70.0 + bonus + seed,
-                            'IoU.background': 95.0,
-                            'IoU.effusion': 25.0 + bonus + seed
-                        }))
-    return recs
+    recs = []
+    for seed in range(3):
+        recs.append(_record(tmp_path, 'scratch', 5, seed, BASE + seed))
+        recs.append(_record(tmp_path, 'unet', 5, seed, BASE + seed))
+        recs.append(_record(tmp_path, 'densecl', 5, seed,
+                            BASE + seed + 4 + rng.normal(0, 0.5, 12),
+                            size=100.0))
+    md = build_report(recs, spec)
+    row = _row(md, 5, 'densecl')
+    assert 'over 3 seeds (t-test on seed means' in row
+    assert 'CI [+' in row and 'better' in row
+    assert '*' in row  # a seed-level test with a practical difference
 
 
-def test_report_tables_deltas_and_stats(tmp_path):
-    out = tmp_path / 'out'
-    report = build_report(
-        _records(tmp_path), baseline='scratch', work_dir=str(out))
-    with open(out / 'results.csv') as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == 8
-    dense = [r for r in rows if r['init'] == 'densecl']
-    assert all(float(r['delta_mDice_vs_scratch']) == 3.0 for r in dense)
-    assert all(r['delta_mDice_vs_scratch'] == '0.00'
-               for r in rows if r['init'] == 'scratch')
-    # mean ± sd over seeds 0 and 1: 73, 74 -> 73.50 ± 0.71
-    assert '73.50 ± 0.71' in report
-    assert '+3.00' in report
-    # 10 test images (seeds averaged per image), all differences +3.
-    line = [l for l in report.splitlines() if '| 5% | densecl' in l][0]
-    p = float(line.split('|')[-2].split('(')[0])
-    assert p < 0.01 and '(10)' in line
-    assert (out / 'results.png').stat().st_size > 1000
-    assert (out / 'results.md').read_text() == report
+def test_smallest_matching_fraction(spec_factory, tmp_path):
+    spec = spec_factory(best_supervised='scratch')
+    recs = []
+    for frac, s, d in ((5, 60, 65), (25, 70, 79.5), (100, 80, 82)):
+        recs.append(_record(tmp_path, 'scratch', frac, 0, BASE, mdice=s))
+        recs.append(_record(tmp_path, 'unet', frac, 0, BASE, mdice=s))
+        recs.append(_record(tmp_path, 'densecl', frac, 0, BASE, mdice=d,
+                            size=100.0))
+    md = build_report(recs, spec)
+    assert ('`densecl` matches scratch trained on 100 % of the labels '
+            '(80.00 mDice) within 1 point(s) from **25 %** of the labels '
+            '(79.50); every larger fraction matches too.') in md
 
 
-def test_wilcoxon_needs_enough_pairs():
-    assert math.isnan(paired_wilcoxon([1, 2, 3], [0, 1, 2])['p'])
-    res = paired_wilcoxon(list(range(10, 20)), list(range(10)))
-    assert res['n'] == 10 and res['mean_diff'] == pytest.approx(10)
-    assert res['p'] < 0.01
+def test_scaling_fit_recovers_a_power_law(spec_factory, tmp_path):
+    sizes = [12.5, 25, 50, 100]
+    spec = spec_factory(label_fractions=[5],
+                        pretrain_data=dict(sizes=sizes, seed=0))
+    recs = [_record(tmp_path, 'scratch', 5, 0, BASE),
+            _record(tmp_path, 'unet', 5, 0, BASE)]
+    for x in sizes:
+        y = -30.0 * x**-0.5 + 90.0
+        recs.append(_record(tmp_path, 'densecl', 5, 0, BASE, size=x,
+                            mdice=y))
+    md = build_report(recs, spec)
+    line = _row(md.split('## Unlabelled-data scaling')[1], 5, 'densecl')
+    cells = [c.strip() for c in line.strip('|').split('|')]
+    assert float(cells[-4].split(' ± ')[0]) == pytest.approx(-30, rel=1e-3)
+    assert float(cells[-3].split(' ± ')[0]) == pytest.approx(-0.5, rel=1e-3)
+    assert float(cells[-2].split(' ± ')[0]) == pytest.approx(90, rel=1e-3)
+    assert osp.getsize(osp.join(spec.work_dir, 'scaling.png')) > 1000
+
+
+def test_clinical_table(spec_factory, tmp_path):
+    spec = spec_factory(label_fractions=[5])
+    errs_scratch = [20, -30, 40, 10, -50, 25, 30, -35, 45, 15, 60, 20]
+    errs_dense = [e / 2 for e in errs_scratch]
+    recs = [
+        _record(tmp_path, 'scratch', 5, 0, BASE, clinical=errs_scratch),
+        _record(tmp_path, 'unet', 5, 0, BASE, clinical=errs_scratch),
+        _record(tmp_path, 'densecl', 5, 0, BASE, size=100.0,
+                clinical=errs_dense),
+    ]
+    md = build_report(recs, spec).split('## Clinical measurements')[1]
+    row = [ln for ln in md.splitlines()
+           if ln.startswith('| 5% | densecl | effusion')][0]
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    # median |err| of densecl: half of scratch's (12 images)
+    assert cells[3] == f'{np.median(np.abs(errs_dense)):.1f} (12)'
+    assert cells[4].startswith(
+        f'vs scratch: {-np.median(np.abs(errs_scratch)) / 2:+.1f}, p = ')
+    assert 'over test images, one seed' in cells[4]
+    assert cells[5] == 'n/a (0)'  # intensity undefined everywhere

@@ -1,9 +1,13 @@
-"""Label-efficiency studies: fractions x seeds x initialisations."""
-from .report import build_report, paired_wilcoxon
-from .runner import FinetuneRun, LabelEfficiencyStudy
-from .spec import Initialisation, Pretraining, StudySpec
+"""Label-efficiency studies: label fractions x seeds x initialisations (x
+pretraining-set sizes), each run a tools/train.py + tools/test.py command
+line, and one report."""
+from .report import StudyReport, build_report, per_image_scores
+from .runner import FinetuneRun, LabelEfficiencyStudy, PretrainRun
+from .spec import (Initialisation, Pretraining, PretrainData, Schedule,
+                   StudyConfigError, StudySpec)
 
 __all__ = [
-    'StudySpec', 'Pretraining', 'Initialisation', 'LabelEfficiencyStudy',
-    'FinetuneRun', 'build_report', 'paired_wilcoxon'
+    'StudySpec', 'StudyConfigError', 'Pretraining', 'Initialisation',
+    'Schedule', 'PretrainData', 'LabelEfficiencyStudy', 'FinetuneRun',
+    'PretrainRun', 'StudyReport', 'build_report', 'per_image_scores'
 ]

@@ -1,21 +1,31 @@
-"""Make sure a study's data and label-fraction splits exist."""
+"""A study's data: the data set and its splits, the data set's own
+normalisation statistics, and nested subsets of the unlabelled pool for the
+unlabelled-data scaling axis."""
+import copy
+import json
+import os
 import os.path as osp
-from typing import Callable
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from mmengine.config import Config
 
 from .spec import StudySpec
 
 
-def prepare_study_data(spec: StudySpec, log: Callable[[str], None] = print):
-    """Generate the synthetic default set when the data root is absent and
-    write the nested label-fraction splits when they are missing.
+def prepare_study_data(spec: StudySpec,
+                       log: Callable[[str], None] = print) -> None:
+    """Generate the synthetic default set when the data root is absent (and
+    the study asks for it) and write the nested label-fraction splits when
+    they are missing.
 
     Args:
         spec (StudySpec): The study.
         log (callable): Progress printer. Defaults to ``print``.
 
     Raises:
-        FileNotFoundError: The data root is absent and the study does not
-            ask for synthetic data.
+        FileNotFoundError: The data root has no ``img_dir/`` and the study
+            does not ask for synthetic data.
     """
     root = spec.data_root
     if not osp.isdir(osp.join(root, 'img_dir')):
@@ -33,3 +43,221 @@ def prepare_study_data(spec: StudySpec, log: Callable[[str], None] = print):
     from ussl_mm.datasets.splits import ensure_fraction_splits
     ensure_fraction_splits(
         root, fractions=spec.label_fractions, seed=spec.split_seed, log=log)
+
+
+# ------------------------------------------------------- dataset statistics
+def study_data_stats(spec: StudySpec,
+                     log: Callable[[str], None] = print) -> Dict:
+    """The gray-level statistics of the study's data (train split), computed
+    once by :func:`ussl_mm.datasets.stats.compute_dataset_stats` and cached in
+    ``<work_dir>/dataset_stats.json``.
+
+    Args:
+        spec (StudySpec): The study.
+        log (callable): Progress printer. Defaults to ``print``.
+
+    Returns:
+        dict: At least ``mean`` and ``std`` (gray levels, 0-255), plus
+        whatever the statistics function reports.
+    """
+    cache = osp.join(spec.work_dir, 'dataset_stats.json')
+    if osp.isfile(cache):
+        with open(cache, encoding='utf-8') as f:
+            stats = json.load(f)
+        if stats.get('data_root') == osp.abspath(spec.data_root):
+            return stats
+    from ussl_mm.datasets.stats import compute_dataset_stats
+    log(f'[study] computing the gray mean/std of {spec.data_root}')
+    stats = dict(compute_dataset_stats(spec.data_root))
+    for key in ('mean', 'std'):
+        if key not in stats:
+            raise KeyError(
+                f'compute_dataset_stats({spec.data_root!r}) returned no '
+                f'{key!r} (keys: {sorted(stats)}).')
+    stats['data_root'] = osp.abspath(spec.data_root)
+    os.makedirs(spec.work_dir, exist_ok=True)
+    with open(cache, 'w', encoding='utf-8') as f:
+        json.dump(stats, f, indent=1, default=_json_default)
+    return stats
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+def _as_float(value) -> float:
+    arr = np.asarray(value, dtype=np.float64).ravel()
+    if arr.size == 0 or not np.allclose(arr, arr[0]):
+        raise ValueError(
+            f'expected one gray value (or equal values per channel), got '
+            f'{value!r}')
+    return round(float(arr[0]), 2)
+
+
+def normalisation_options(cfg: Config, stats: Dict, config: str) -> Dict:
+    """``--cfg-options`` that set the config's normalisation to the data's
+    own gray mean/std, one value per channel of the data preprocessor that
+    the Runner uses (``model.data_preprocessor`` when the model has one,
+    else the top-level ``data_preprocessor`` that mmengine merges in).
+
+    Args:
+        cfg (Config): The config (to read the number of channels).
+        stats (dict): From :func:`study_data_stats`.
+        config (str): Config path, for messages.
+
+    Returns:
+        dict: e.g. ``{'data_preprocessor.mean': [...], ...std: [...]}``.
+
+    Raises:
+        KeyError: The config has no data preprocessor with mean/std; say
+            ``data_stats=False`` for that row.
+    """
+    key = 'data_preprocessor'
+    pre = cfg.get('data_preprocessor') or {}
+    if (cfg.get('model') or {}).get('data_preprocessor') is not None:
+        key, pre = 'model.data_preprocessor', cfg.model.data_preprocessor
+    if pre.get('mean') is None or pre.get('std') is None:
+        raise KeyError(
+            f'{config}: {key} has no mean/std to replace with the data\'s '
+            'own statistics. Set data_stats=False for this row in the study '
+            'config (it then keeps its own normalisation).')
+    n = len(pre['mean'])
+    mean, std = _as_float(stats['mean']), _as_float(stats['std'])
+    return {f'{key}.mean': [mean] * n, f'{key}.std': [std] * n}
+
+
+# ------------------------------------------------- unlabelled-data subsets
+def _leaf_path(ds: dict, prefix: str) -> Tuple[str, dict]:
+    if 'datasets' in ds:
+        raise ValueError(
+            f'{prefix} is a {ds.get("type")} of several datasets; the '
+            'pretrain_data axis needs one UnlabelledImageDataset (mix '
+            'sources with its `roots` and `repeats` instead).')
+    if 'dataset' in ds:
+        return _leaf_path(ds['dataset'], prefix + '.dataset')
+    return prefix, ds
+
+
+def _build_unlabelled(ds_cfg: dict):
+    from mmpretrain.registry import DATASETS
+    from mmengine.registry import DefaultScope
+    ds_cfg = copy.deepcopy(ds_cfg)
+    ds_cfg['pipeline'] = []
+    ds_cfg['type'] = 'UnlabelledImageDataset'
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        ds = DATASETS.build(ds_cfg)
+    return [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
+
+
+def _unique(paths: Sequence[str]) -> List[str]:
+    return list(dict.fromkeys(paths))
+
+
+def pretrain_subset_options(cfg: Config, percent: float, seed: int,
+                            extra_roots: Sequence[str], list_dir: str,
+                            config: str) -> Dict:
+    """``--cfg-options`` that restrict a pretraining to ``percent`` % of its
+    unlabelled pool.
+
+    The pool is the images the config's ``UnlabelledImageDataset`` lists.
+    One seeded permutation of the pool (then one of the ``extra_roots``
+    images) orders the images; the subset of ``percent`` % is a prefix of
+    that order, so subsets are nested. Images left out are written, by
+    stem, to an exclusion list that the dataset's ``exclude`` reads;
+    above 100 % the extra roots are added to ``roots``.
+
+    Args:
+        cfg (Config): The pretraining config (data root applied).
+        percent (float): Size in % of the pool (> 0).
+        seed (int): Permutation seed.
+        extra_roots (Sequence[str]): Folders of extra images (above 100 %).
+        list_dir (str): Where the exclusion list is written.
+        config (str): Config path, for messages.
+
+    Returns:
+        dict: The ``--cfg-options`` (empty at exactly 100 %).
+
+    Raises:
+        ValueError: No single UnlabelledImageDataset, duplicate stems, or
+            not enough extra images.
+    """
+    if percent == 100:
+        return {}
+    loader = cfg.get('train_dataloader') or {}
+    if 'dataset' not in loader:
+        raise ValueError(f'{config} has no train_dataloader.dataset.')
+    key, ds = _leaf_path(loader['dataset'], 'train_dataloader.dataset')
+    if str(ds.get('type', '')).split('.')[-1] != 'UnlabelledImageDataset':
+        raise ValueError(
+            f'{config}: the pretrain_data axis subsets an '
+            f'UnlabelledImageDataset, but {key} is {ds.get("type")!r}.')
+    base = _unique(_build_unlabelled(ds))
+    extra: List[str] = []
+    if percent > 100:
+        extra_cfg = dict(ds, roots=[osp.abspath(r) for r in extra_roots])
+        extra_cfg.pop('repeats', None)
+        base_real = {osp.realpath(p) for p in base}
+        extra = [
+            p for p in _unique(_build_unlabelled(extra_cfg))
+            if osp.realpath(p) not in base_real
+        ]
+    stems = [osp.splitext(osp.basename(p))[0] for p in base + extra]
+    dups = sorted({s for s in stems if stems.count(s) > 1})
+    if dups:
+        raise ValueError(
+            f'{config}: the unlabelled pool has several images with the '
+            f'same file stem ({dups[:5]}), so a subset cannot be selected '
+            'by stem. Rename them to unique names.')
+    rng = np.random.default_rng(seed)
+    order = [base[i] for i in rng.permutation(len(base))]
+    order += [extra[i] for i in rng.permutation(len(extra))]
+    n = max(1, int(round(percent / 100.0 * len(base))))
+    if n > len(order):
+        raise ValueError(
+            f'pretrain_data size {percent:g} % of a pool of {len(base)} '
+            f'images needs {n} images, but the pool and extra_roots '
+            f'{list(extra_roots)} hold {len(order)}. Add images or lower the '
+            'size.')
+    left_out = order[n:]
+    options = {}
+    excludes = list(ds.get('exclude') or [])
+    if left_out:
+        os.makedirs(list_dir, exist_ok=True)
+        list_file = osp.abspath(
+            osp.join(list_dir, f'exclude_{percent:g}pct_seed{seed}.txt'))
+        with open(list_file, 'w', encoding='utf-8') as f:
+            f.write('\n'.join(
+                osp.splitext(osp.basename(p))[0] for p in left_out) + '\n')
+        options[f'{key}.exclude'] = excludes + [list_file]
+    if percent > 100:
+        roots = list(ds.get('roots') or [])
+        if isinstance(roots, str):
+            roots = [roots]
+        options[f'{key}.roots'] = roots + [
+            osp.abspath(r) for r in extra_roots
+        ]
+        if ds.get('repeats') is not None:
+            options[f'{key}.repeats'] = list(ds['repeats']) + [1] * len(
+                extra_roots)
+    return options
+
+
+def count_train_images(cfg: Config) -> Optional[int]:
+    """Number of items of the config's training dataset (its label
+    fraction applied), built in the config's scope.
+
+    Args:
+        cfg (Config): A fine-tuning config.
+
+    Returns:
+        int: ``len(dataset)``.
+    """
+    from mmengine.registry import DATASETS, DefaultScope
+    ds_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmseg')):
+        return len(DATASETS.build(ds_cfg))

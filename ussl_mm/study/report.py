@@ -1,209 +1,611 @@
-"""Tables, paired statistics and plots for a label-efficiency study."""
+"""The one report of a label-efficiency study: ``results.md`` with every
+table and figure, plus ``results.csv`` (one row per run).
+
+The numbers come from the runs' files (``test_metrics.json``,
+``per_image.json``, ``clinical_per_image.json``); every statistic is one of
+:mod:`ussl_mm.study.stats` (pure functions, tested on constructed inputs).
+"""
 import csv
 import json
 import math
 import os
 import os.path as osp
-from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import stats
+from .plots import plot_label_curve, plot_scaling
+from .spec import StudySpec
 
-def _mean_sd(values: Sequence[float]):
-    arr = np.asarray(values, dtype=np.float64)
+
+def _mean_sd(values: Sequence[float]) -> Tuple[float, float]:
+    arr = np.asarray([v for v in values if v is not None], dtype=np.float64)
     if arr.size == 0:
         return math.nan, math.nan
     sd = float(arr.std(ddof=1)) if arr.size > 1 else math.nan
     return float(arr.mean()), sd
 
 
-def _pm(mean: float, sd: float) -> str:
+def _pm(mean: float, sd: float, digits: int = 2) -> str:
     if math.isnan(mean):
         return 'n/a'
-    return f'{mean:.2f}' if math.isnan(sd) else f'{mean:.2f} ± {sd:.2f}'
+    if math.isnan(sd):
+        return f'{mean:.{digits}f}'
+    return f'{mean:.{digits}f} ± {sd:.{digits}f}'
 
 
-def _per_image_scores(work_dir: str, metric: str) -> Optional[Dict[str, float]]:
-    """Per-image mean foreground score (``metric`` is 'Dice' or 'IoU').
+def _p(p: float) -> str:
+    return 'n/a' if math.isnan(p) else f'{p:.3g}'
 
-    A class absent from both prediction and label is a perfect score (100):
+
+def _rel(path: Optional[str], start: str) -> str:
+    if not path:
+        return ''
+    return osp.relpath(path, start)
+
+
+def per_image_scores(path: Optional[str],
+                     metric: str) -> Optional[Dict[str, float]]:
+    """Per-image mean foreground score from a ``PerClassIoUMetric``
+    per-image file.
+
+    A class absent from both prediction and label (``null``) scores 100:
     dropping such images would hide the other model's false positives.
+    Slices of a volume are told apart by their ``slice_idx``.
+
+    Args:
+        path (str, optional): ``per_image.json``.
+        metric (str): ``'Dice'`` or ``'IoU'``.
+
+    Returns:
+        dict | None: ``img_path -> score``; None without a file.
     """
-    path = osp.join(work_dir, 'per_image.json')
-    if not osp.isfile(path):
+    if not path or not osp.isfile(path):
         return None
     with open(path, encoding='utf-8') as f:
         records = json.load(f)
     scores = {}
     for rec in records:
         vals = [
-            100.0 if v is None else v for k, v in rec.items()
+            100.0 if v is None or (isinstance(v, float) and math.isnan(v))
+            else float(v) for k, v in rec.items()
             if k.startswith(metric + '.') and k != f'{metric}.background'
         ]
         if vals:
-            scores[rec['img_path']] = float(np.mean(vals))
-    return scores
+            key = rec['img_path'] if rec.get('slice_idx') is None else \
+                f'{rec["img_path"]}#{rec["slice_idx"]}'
+            scores[key] = float(np.mean(vals))
+    return scores or None
 
 
-def paired_wilcoxon(a: Sequence[float], b: Sequence[float]) -> Dict:
-    """Two-sided Wilcoxon signed-rank test of paired samples ``a - b``.
-
-    Returns n, the mean difference and the p-value (NaN when fewer than 6
-    non-zero pairs: the exact test cannot reach p < 0.05 below that).
-    """
-    from scipy.stats import wilcoxon
-    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    out = dict(n=int(diff.size), mean_diff=float(diff.mean()) if diff.size
-               else math.nan, p=math.nan)
-    if np.count_nonzero(diff) >= 6:
-        out['p'] = float(wilcoxon(diff).pvalue)
-    return out
-
-
-def build_report(records: List[Dict], baseline: str, work_dir: str,
-                 report_metrics: Sequence[str] = ('mIoU', 'mDice'),
-                 primary_metric: str = 'mDice',
-                 title: str = 'Label-efficiency study') -> str:
-    """Write ``results.csv``, ``results.md`` and ``results.png``.
+class StudyReport:
+    """Builds ``results.md`` / ``results.csv`` from the run records.
 
     Args:
-        records (list[dict]): One per fine-tuning run: ``init``,
-            ``label_fraction``, ``seed``, ``work_dir``, ``metrics``.
-        baseline (str): Initialisation the others are compared with.
-        work_dir (str): Where the files go.
-        report_metrics (Sequence[str]): Dataset-level metrics in the table.
-        primary_metric (str): Metric of the deltas and statistics.
-        title (str): Heading of the markdown report.
+        records (list[dict]): One per fine-tuning run (see
+            :meth:`LabelEfficiencyStudy.run`).
+        spec (StudySpec): The study.
+        main_size (float): Pretraining-set size of the main tables.
+            Defaults to 100.
+    """
+
+    def __init__(self, records: List[Dict], spec: StudySpec,
+                 main_size: float = 100.0):
+        self.spec = spec
+        self.all_records = records
+        self.main_size = main_size
+        self.records = [
+            r for r in records
+            if r.get('pretrain_size') in (None, main_size)
+        ]
+        order = [i.name for i in spec.initialisations]
+        present = {r['init'] for r in self.records}
+        self.inits = [n for n in order if n in present]
+        self.fractions = sorted({r['label_fraction'] for r in self.records})
+        self.work_dir = spec.work_dir
+        self.metric = spec.primary_metric
+        self.image_metric = {'mDice': 'Dice', 'mIoU': 'IoU'}.get(self.metric)
+
+    # --------------------------------------------------------------- data
+    def runs(self, init: str, frac: float,
+             records: Optional[List[Dict]] = None) -> List[Dict]:
+        """Records of one row, sorted by seed."""
+        return sorted((r for r in (records or self.records)
+                       if r['init'] == init and r['label_fraction'] == frac),
+                      key=lambda r: r['seed'])
+
+    def summary(self, metric: str) -> Dict[Tuple[str, float],
+                                            Tuple[float, float]]:
+        """``(init, fraction) -> (mean, sd)`` of ``metric`` over seeds."""
+        out = {}
+        for init in self.inits:
+            for frac in self.fractions:
+                vals = [r['metrics'].get(metric)
+                        for r in self.runs(init, frac)]
+                out[(init, frac)] = _mean_sd(vals)
+        return out
+
+    def compare(self, init: str, ref: str, frac: float,
+                records: Optional[List[Dict]] = None) -> Optional[Dict]:
+        """``init`` vs ``ref`` at one fraction over their common seeds.
+
+        Returns:
+            dict | None: ``delta`` (mean over seeds of the dataset-level
+            primary metric difference), ``n_seeds`` and ``comparison`` (a
+            :class:`~ussl_mm.study.stats.PairedComparison` of per-image
+            scores, None without per-image results); None when the two
+            share no seed.
+        """
+        a = {r['seed']: r for r in self.runs(init, frac, records)}
+        b = {r['seed']: r for r in self.runs(ref, frac)}
+        seeds = sorted(set(a) & set(b))
+        if not seeds:
+            return None
+        deltas = [
+            a[s]['metrics'][self.metric] - b[s]['metrics'][self.metric]
+            for s in seeds
+            if self.metric in a[s]['metrics']
+            and self.metric in b[s]['metrics']
+        ]
+        delta = _mean_sd(deltas)
+        comparison = None
+        if self.image_metric:
+            sa = [per_image_scores(a[s].get('per_image_file'),
+                                   self.image_metric) for s in seeds]
+            sb = [per_image_scores(b[s].get('per_image_file'),
+                                   self.image_metric) for s in seeds]
+            if all(sa) and all(sb):
+                A, B, _ = stats.align_paired(sa, sb)
+                comparison = stats.compare_paired(
+                    A, B, threshold=self.spec.practical_threshold)
+        return dict(delta=delta, n_seeds=len(seeds), comparison=comparison)
+
+    def _cell(self, res: Optional[Dict]) -> str:
+        if res is None:
+            return 'n/a (no common seed)'
+        mean, sd = res['delta']
+        text = ('+' if mean >= 0 else '') + _pm(mean, sd)
+        comp = res['comparison']
+        if comp is None:
+            if abs(mean) < self.spec.practical_threshold:
+                return f'{text}: no practical difference (no per-image test)'
+            return f'{text} (no per-image results, no test)'
+        p = f'p = {_p(comp.p)}{comp.stars} {comp.label}'
+        if comp.n_seeds >= 3 and not math.isnan(comp.ci_low):
+            p += f'; CI [{comp.ci_low:+.2f}, {comp.ci_high:+.2f}]'
+        return f'{text}: {comp.verdict} ({p})'
+
+    # ------------------------------------------------------------ sections
+    def main_table(self) -> List[str]:
+        spec = self.spec
+        class_keys = sorted({
+            k
+            for r in self.records for k in r['metrics']
+            if k.startswith('IoU.') and not k.endswith('.background')
+        })
+        metrics = list(spec.report_metrics) + class_keys
+        header = ['labels', 'init'] + metrics + [
+            'Δ vs own scratch', f'Δ vs best supervised ({spec.best_supervised})'
+        ]
+        lines = [
+            '| ' + ' | '.join(header) + ' |',
+            '|' + '---|' * len(header)
+        ]
+        for frac in self.fractions:
+            for init in self.inits:
+                runs = self.runs(init, frac)
+                if not runs:
+                    continue
+                cells = [
+                    _pm(*_mean_sd([r['metrics'].get(m) for r in runs]))
+                    for m in metrics
+                ]
+                own = spec.own_baseline(spec.init(init))
+                if own is None or own == init:
+                    cells.append('—')
+                else:
+                    cells.append(f'vs {own}: ' +
+                                 self._cell(self.compare(init, own, frac)))
+                best = spec.best_supervised
+                cells.append('—' if best == init else self._cell(
+                    self.compare(init, best, frac)))
+                lines.append('| ' + ' | '.join([f'{frac:g}%', init] + cells)
+                             + ' |')
+        seeds = sorted({r['seed'] for r in self.records})
+        lines += [
+            '',
+            f'Test split; mean ± sd over {len(seeds)} seed(s) {seeds}. Δ: '
+            f'difference in {self.metric} (dataset level, mean ± sd over the '
+            'common seeds) from the row\'s own from-scratch counterpart and '
+            f'from the best supervised row `{spec.best_supervised}`. The '
+            'verdict and p come from the per-image foreground '
+            f'{self.image_metric or self.metric} of the two rows on the same '
+            'test images: one or two seeds, a Wilcoxon signed-rank test over '
+            'test images (it says how consistent the difference is over these '
+            'images, not whether another seed would repeat it; no stars); '
+            'three or more seeds, a paired t-test over the seed means and a '
+            '95 % bootstrap CI over seeds × images. A mean per-image '
+            f'difference below {spec.practical_threshold:g} point(s) is "no '
+            'practical difference" whatever its p.'
+        ]
+        return lines
+
+    def curve_section(self) -> List[str]:
+        spec = self.spec
+        summary = self.summary(self.metric)
+        ref = None
+        base = spec.baseline
+        if 100.0 in self.fractions and (base, 100.0) in summary:
+            ref = (f'{base} at 100 %', summary[(base, 100.0)][0])
+        png = plot_label_curve(summary, self.inits, self.fractions,
+                               self.metric,
+                               osp.join(self.work_dir, 'results.png'), ref)
+        lines = [
+            f'![{self.metric} vs label fraction]({osp.basename(png)})', ''
+        ]
+        if 100.0 not in self.fractions:
+            lines.append(
+                'Smallest matching fraction: not computed (100 % is not one '
+                'of the label fractions).')
+            return lines
+        for init in self.inits:
+            i = spec.init(init)
+            if i.pretrain is None:
+                continue
+            curve = {
+                f: [r['metrics'][self.metric] for r in self.runs(init, f)]
+                for f in self.fractions if self.runs(init, f)
+            }
+            for ref_name in dict.fromkeys(
+                    [spec.own_baseline(i), spec.best_supervised]):
+                ref_runs = self.runs(ref_name, 100.0)
+                if not ref_runs or not curve:
+                    continue
+                m = stats.smallest_matching_fraction(
+                    curve, [r['metrics'][self.metric] for r in ref_runs],
+                    threshold=spec.practical_threshold)
+                target = (f'{ref_name} trained on 100 % of the labels '
+                          f'({m.reference_mean:.2f} {self.metric})')
+                if m.fraction is None:
+                    lines.append(
+                        f'* `{init}` does not reach {target} within '
+                        f'{m.threshold:g} point(s) at any measured fraction.')
+                else:
+                    lines.append(
+                        f'* `{init}` matches {target} within {m.threshold:g} '
+                        f'point(s) from **{m.fraction:g} %** of the labels '
+                        f'({m.mean:.2f}); '
+                        + ('every larger fraction matches too.'
+                           if m.sustained else
+                           'NOT sustained: a larger fraction falls below.'))
+        return lines
+
+    def training_section(self) -> List[str]:
+        lines = [
+            '| run | train images | batch | iterations | epochs | '
+            'best-val iter | best val score | minutes | config |',
+            '|---|---|---|---|---|---|---|---|---|'
+        ]
+        for r in sorted(self.all_records,
+                        key=lambda r: (r['label_fraction'], r['init'],
+                                       r.get('pretrain_size') or 0,
+                                       r['seed'])):
+            name = osp.basename(r['work_dir'])
+
+            def fmt(v, spec='{}'):
+                return '—' if v is None else spec.format(v)
+
+            lines.append('| ' + ' | '.join([
+                name, fmt(r.get('n_train')), fmt(r.get('batch_size')),
+                fmt(r.get('iters')), fmt(r.get('epochs'), '{:.1f}'),
+                fmt(r.get('best_iter')), fmt(r.get('best_score'), '{:.2f}'),
+                fmt(r.get('minutes')),
+                f'[{osp.basename(r["config_dump"])}]'
+                f'({_rel(r["config_dump"], self.work_dir)})'
+                if r.get('config_dump') else '—'
+            ]) + ' |')
+        sch = self.spec.schedule
+        if any(i.schedule for i in self.spec.initialisations):
+            lines += ['', 'Rows with their own schedule keys: ' + '; '.join(
+                f'`{i.name}`: {i.schedule}'
+                for i in self.spec.initialisations if i.schedule) + '.']
+        if sch.epochs is not None:
+            rule = (f'{sch.epochs:g} epochs of the run\'s training images, '
+                    f'at least {sch.min_iters} iterations' +
+                    (f', at most {sch.max_iters}' if sch.max_iters else ''))
+        else:
+            rule = "each config's own number of iterations"
+        lines += [
+            '',
+            f'Schedule: {rule}; {sch.num_vals} validations per run. The '
+            'tested checkpoint is ' +
+            (f'the best on validation ({sch.save_best}, mmengine '
+             '`save_best`).' if sch.save_best else 'the last one.') +
+            ' Epochs = iterations × batch / training images.'
+        ]
+        return lines
+
+    def commands_section(self) -> List[str]:
+        lines = ['```bash']
+        for p in getattr(self, 'pretrain_records', []) or []:
+            lines.append(f'# pretraining {p["name"]} ({p["size"]:g} % of '
+                         'the unlabelled pool)')
+            lines.append(p['command'])
+        for r in self.all_records:
+            lines.append(f'# {osp.basename(r["work_dir"])}')
+            for key in ('train_command', 'test_command'):
+                if r.get(key):
+                    lines.append(r[key])
+        lines.append('```')
+        return lines
+
+    def clinical_section(self) -> List[str]:
+        rows = [r for r in self.records if r.get('clinical_file')]
+        if not rows:
+            return [
+                'No clinical measurements in these runs (set '
+                'study.clinical=True; tests then run with tools/test.py '
+                '--clinical).'
+            ]
+        loaded = {}
+        classes = set()
+        for r in rows:
+            with open(r['clinical_file'], encoding='utf-8') as f:
+                recs = json.load(f)
+            loaded[r['work_dir']] = recs
+            for rec in recs:
+                classes |= {
+                    k.split('.', 1)[1]
+                    for k in rec if k.startswith('size_pct_err.')
+                }
+        units = sorted({
+            rec.get('size_unit', 'px')
+            for recs in loaded.values() for rec in recs
+        })
+        lines = [
+            '| labels | init | class | size MdAPE % (n) | vs baseline: '
+            'median Δ|err|, p | intensity MdAPE % (n) | vs baseline: '
+            'median Δ|err|, p |', '|---|---|---|---|---|---|---|'
+        ]
+
+        def errors(runs, cls, quantity):
+            return [
+                stats.clinical_errors(loaded[r['work_dir']], cls, quantity)
+                for r in runs if r['work_dir'] in loaded
+            ]
+
+        for frac in self.fractions:
+            for init in self.inits:
+                runs = self.runs(init, frac)
+                if not any(r['work_dir'] in loaded for r in runs):
+                    continue
+                i = self.spec.init(init)
+                ref = self.spec.own_baseline(i)
+                if ref is None and init != self.spec.best_supervised:
+                    ref = self.spec.best_supervised
+                for cls in sorted(classes):
+                    cells = []
+                    for quantity in ('size', 'intensity'):
+                        errs = errors(runs, cls, quantity)
+                        pooled = [e for d in errs for e in d.values()]
+                        mdape = stats.median_abs_percent_error(pooled)
+                        cells.append(
+                            f'{mdape["median"]:.1f} ({mdape["n"]})'
+                            if mdape['n'] else 'n/a (0)')
+                        ref_runs = {
+                            r['seed']: r
+                            for r in self.runs(ref, frac) if r['work_dir'] in
+                            loaded
+                        } if ref else {}
+                        mine = {r['seed']: r for r in runs
+                                if r['work_dir'] in loaded}
+                        seeds = sorted(set(ref_runs) & set(mine))
+                        if not seeds:
+                            cells.append('—')
+                            continue
+                        test = stats.paired_abs_error_test(
+                            errors([mine[s] for s in seeds], cls, quantity),
+                            errors([ref_runs[s] for s in seeds], cls,
+                                   quantity))
+                        cells.append(
+                            f'vs {ref}: {test["median_diff"]:+.1f}, p = '
+                            f'{_p(test["p"])} ({test["label"]}, n = '
+                            f'{test["n"]})')
+                    lines.append('| ' + ' | '.join(
+                        [f'{frac:g}%', init, cls] + cells) + ' |')
+        lines += [
+            '',
+            'Per test image and class (ClinicalMetric, '
+            '`clinical_per_image.json` of each run): percent error of the '
+            f'predicted region size ({", ".join(units)}) and of its mean '
+            'raw intensity against the ground truth. MdAPE: median absolute '
+            'percent error over the images where it is defined (empty ground '
+            'truth and zero-intensity references are excluded and counted, '
+            'see docs/metrics.md), all seeds pooled. vs baseline: median of '
+            '|err| − |err of the row\'s own scratch| (negative = closer to the '
+            'ground truth) and a two-sided Wilcoxon signed-rank test on the '
+            'per-image absolute errors (averaged over seeds).'
+        ]
+        return lines
+
+    def scaling_section(self) -> List[str]:
+        sizes = sorted(self.spec.pretrain_data.sizes)
+        if len(sizes) < 2:
+            return []
+        spec = self.spec
+        lines = [
+            '## Unlabelled-data scaling', '',
+            'Each pretrained initialisation was pretrained on nested, seeded '
+            f'subsets of the unlabelled pool (seed {spec.pretrain_data.seed})'
+            f': {", ".join(f"{s:g} %" for s in sizes)}'
+            + (f' (above 100 %: extra images from '
+               f'{spec.pretrain_data.extra_roots})'
+               if max(sizes) > 100 else '')
+            + f', then fine-tuned as above. Per label fraction, `y = a·x^k '
+            f'+ c` is fitted to the mean test {self.metric} over seeds (x in '
+            '% of the pool) with scipy.optimize.curve_fit; RSE = residual '
+            'standard error.', ''
+        ]
+        header = ['labels', 'init'] + [f'{s:g} %' for s in sizes] + [
+            'a', 'k', 'c', 'RSE'
+        ]
+        lines += ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+        points, fits = {}, {}
+        for frac in self.fractions:
+            for init in self.inits:
+                if spec.init(init).pretrain is None:
+                    continue
+                cells, xs, ys = [], [], []
+                for size in sizes:
+                    runs = [
+                        r for r in self.all_records
+                        if r['init'] == init and r['label_fraction'] == frac
+                        and r.get('pretrain_size') == size
+                    ]
+                    mean, sd = _mean_sd(
+                        [r['metrics'].get(self.metric) for r in runs])
+                    cells.append(_pm(mean, sd))
+                    if not math.isnan(mean):
+                        xs.append(size)
+                        ys.append(mean)
+                        points.setdefault(f'{init}, {frac:g}% labels',
+                                          []).append((size, mean, sd))
+                fit = stats.fit_power_law(xs, ys)
+                fits[f'{init}, {frac:g}% labels'] = fit
+                if fit.ok:
+                    cells += [
+                        f'{fit.a:.3g} ± {fit.a_sd:.2g}',
+                        f'{fit.k:.3g} ± {fit.k_sd:.2g}',
+                        f'{fit.c:.3g} ± {fit.c_sd:.2g}', f'{fit.rse:.3g}'
+                    ]
+                else:
+                    cells += [f'fit ill-posed: {fit.reason}', '', '', '']
+                lines.append('| ' + ' | '.join([f'{frac:g}%', init] + cells)
+                             + ' |')
+        if points:
+            png = plot_scaling(points, fits, self.metric,
+                               osp.join(self.work_dir, 'scaling.png'))
+            lines += ['', f'![scaling]({osp.basename(png)})']
+        return lines + ['']
+
+    def tsne_section(self, tsne: Optional[List[Dict]]) -> List[str]:
+        if not tsne:
+            return []
+        lines = [
+            '## Features: t-SNE of the pretrained vs the random encoder', '',
+            f'Pooled backbone features of the {self.spec.tsne.split} images '
+            '(tools/analysis_tools/visualize_tsne.py functions), colour = '
+            'mask has foreground. k-NN: leave-one-out 5-NN accuracy of that '
+            'label on the features, to compare with the majority class.', '',
+            '| pretraining | encoder | 5-NN accuracy | majority class | '
+            'figure |', '|---|---|---|---|---|'
+        ]
+        for t in tsne:
+            for which in ('pretrained', 'random'):
+                res = t[which]
+                acc = res.get('knn_accuracy')
+                lines.append(
+                    f'| {t["name"]} | {which} | '
+                    f'{"n/a" if acc is None else f"{100 * acc:.1f} %"} | '
+                    f'{100 * res["majority"]:.1f} % | '
+                    f'![{t["name"]} {which}]'
+                    f'({_rel(res["png"], self.work_dir)}) |')
+        return lines + ['']
+
+    def env_section(self, env: Optional[Dict],
+                    command: Optional[str]) -> List[str]:
+        lines = []
+        if command:
+            lines += ['Reproduce the whole study (finished runs are '
+                      'skipped):', '', '```bash', command, '```', '']
+        if env:
+            dirty = ' (with uncommitted changes)' if env.get(
+                'git_dirty') else ''
+            lines.append(f'* git commit: `{env.get("git_commit")}`{dirty}')
+            lines.append(f'* ussl_mm {env.get("ussl_mm")}, Python '
+                         f'{env.get("python")}, {env.get("platform")}')
+            lines.append('* ' + ', '.join(
+                f'{k} {v}' for k, v in env['packages'].items()
+                if v is not None))
+        stats_file = osp.join(self.work_dir, 'dataset_stats.json')
+        if osp.isfile(stats_file):
+            with open(stats_file, encoding='utf-8') as f:
+                st = json.load(f)
+            lines.append(
+                f'* normalisation: gray mean {st["mean"]:.2f}, std '
+                f'{st["std"]:.2f} of {self.spec.data_root} '
+                '(dataset_stats.json; in every command as cfg-options)'
+                if self.spec.data_stats else
+                '* normalisation: each config\'s own mean/std')
+        lines.append('* every run\'s resolved config is dumped in its work '
+                     'dir (linked in the training table)')
+        return lines
+
+    # --------------------------------------------------------------- write
+    def write_csv(self) -> str:
+        path = osp.join(self.work_dir, 'results.csv')
+        metrics = sorted({k for r in self.all_records for k in r['metrics']})
+        cols = ['init', 'label_fraction', 'seed', 'pretrain_size', 'n_train',
+                'batch_size', 'iters', 'epochs', 'best_iter', 'best_score']
+        with open(path, 'w', newline='', encoding='utf-8') as f:
+            writer = csv.writer(f)
+            writer.writerow(cols + metrics)
+            for r in self.all_records:
+                writer.writerow([r.get(c, '') for c in cols] +
+                                [r['metrics'].get(m, '') for m in metrics])
+        return path
+
+    def build(self,
+              tsne: Optional[List[Dict]] = None,
+              env: Optional[Dict] = None,
+              command: Optional[str] = None,
+              pretrain_records: Optional[List[Dict]] = None) -> str:
+        """Write ``results.md``, ``results.csv`` and the figures.
+
+        Args:
+            tsne (list[dict], optional): t-SNE results per pretraining.
+            env (dict, optional): From :func:`~ussl_mm.study.env.
+                collect_study_env`.
+            command (str, optional): The study's own command line.
+            pretrain_records (list[dict], optional): The pretrainings
+                (name, size, command).
+
+        Returns:
+            str: The markdown.
+        """
+        os.makedirs(self.work_dir, exist_ok=True)
+        self.pretrain_records = pretrain_records
+        self.write_csv()
+        lines = [f'# Label-efficiency study: {self.spec.name}', '']
+        lines += ['## Results', ''] + self.main_table() + ['']
+        lines += ['## Label-fraction curve', ''] + self.curve_section() + ['']
+        lines += ['## Training of each run', ''] + self.training_section()
+        lines += ['', '## Clinical measurements', '']
+        lines += self.clinical_section() + ['']
+        lines += self.scaling_section()
+        lines += self.tsne_section(tsne)
+        lines += ['## Reproducibility', ''] + self.env_section(env, command)
+        lines += ['', '### Every command', ''] + self.commands_section()
+        report = '\n'.join(lines) + '\n'
+        with open(osp.join(self.work_dir, 'results.md'), 'w',
+                  encoding='utf-8') as f:
+            f.write(report)
+        return report
+
+
+def build_report(records: List[Dict], spec: StudySpec, **kwargs) -> str:
+    """Write the study report; see :meth:`StudyReport.build`.
+
+    Args:
+        records (list[dict]): One per fine-tuning run.
+        spec (StudySpec): The study.
+        **kwargs: ``main_size`` and the arguments of
+            :meth:`StudyReport.build`.
 
     Returns:
-        str: The markdown report (also printed by the caller).
+        str: The markdown of ``results.md``.
     """
-    os.makedirs(work_dir, exist_ok=True)
-    class_keys = sorted({
-        k
-        for r in records for k in r['metrics']
-        if k.startswith('IoU.') and not k.endswith('.background')
-    })
-    metrics = list(report_metrics) + class_keys
-    inits = list(dict.fromkeys(r['init'] for r in records))
-    fractions = sorted({r['label_fraction'] for r in records})
-    by = {(r['init'], r['label_fraction'], r['seed']): r for r in records}
+    main_size = kwargs.pop('main_size', 100.0)
+    return StudyReport(records, spec, main_size).build(**kwargs)
 
-    # ---- csv: one row per run, with the paired delta vs the baseline
-    csv_path = osp.join(work_dir, 'results.csv')
-    with open(csv_path, 'w', newline='', encoding='utf-8') as f:
-        writer = csv.writer(f)
-        writer.writerow(['init', 'label_fraction', 'seed'] + metrics +
-                        [f'delta_{primary_metric}_vs_{baseline}'])
-        for r in records:
-            base = by.get((baseline, r['label_fraction'], r['seed']))
-            delta = (r['metrics'][primary_metric] -
-                     base['metrics'][primary_metric]) if base else ''
-            writer.writerow([r['init'], r['label_fraction'], r['seed']] +
-                            [r['metrics'].get(m, '') for m in metrics] +
-                            [delta if delta == '' else f'{delta:.2f}'])
-
-    # ---- markdown: mean ± sd over seeds, delta, per-image statistics
-    lines = [f'# {title}', '']
-    seeds = sorted({r['seed'] for r in records})
-    lines.append(
-        f'Test split; mean ± sd over {len(seeds)} seed(s) {seeds}. '
-        f'Δ = paired difference in {primary_metric} vs `{baseline}` '
-        '(same fraction, same seed). p: two-sided Wilcoxon signed-rank '
-        f'test on per-image foreground {primary_metric.lstrip("m")} '
-        '(each image averaged over seeds), n = test images.')
-    lines.append('')
-    header = ['labels', 'init'] + metrics + [f'Δ {primary_metric}', 'p (n)']
-    lines.append('| ' + ' | '.join(header) + ' |')
-    lines.append('|' + '---|' * len(header))
-    summary = defaultdict(dict)
-    for frac in fractions:
-        for init in inits:
-            runs = [
-                r for r in records
-                if r['init'] == init and r['label_fraction'] == frac
-            ]
-            if not runs:
-                continue
-            cells = []
-            for m in metrics:
-                mean, sd = _mean_sd(
-                    [r['metrics'][m] for r in runs if m in r['metrics']])
-                summary[(init, frac)][m] = (mean, sd)
-                cells.append(_pm(mean, sd))
-            if init == baseline:
-                cells += ['—', '—']
-            else:
-                deltas = []
-                a_img, b_img = defaultdict(list), defaultdict(list)
-                for r in runs:
-                    base = by.get((baseline, frac, r['seed']))
-                    if base is None:
-                        continue
-                    deltas.append(r['metrics'][primary_metric] -
-                                  base['metrics'][primary_metric])
-                    pm = primary_metric.lstrip('m')
-                    sa = _per_image_scores(r['work_dir'], pm)
-                    sb = _per_image_scores(base['work_dir'], pm)
-                    if sa and sb:
-                        for k in set(sa) & set(sb):
-                            a_img[k].append(sa[k])
-                            b_img[k].append(sb[k])
-                mean, sd = _mean_sd(deltas)
-                sign = '+' if mean >= 0 else ''
-                cells.append(sign + _pm(mean, sd))
-                # Seeds of one image are not independent samples: average
-                # them, then test across images.
-                imgs = sorted(a_img)
-                stat = paired_wilcoxon([np.mean(a_img[k]) for k in imgs],
-                                       [np.mean(b_img[k]) for k in imgs])
-                summary[(init, frac)]['stat'] = stat
-                cells.append('n/a' if math.isnan(stat['p']) else
-                             f'{stat["p"]:.3g} ({stat["n"]})')
-            lines.append('| ' + ' | '.join([f'{frac:g}%', init] + cells) +
-                         ' |')
-    lines.append('')
-
-    png = _plot(summary, inits, fractions, primary_metric,
-                osp.join(work_dir, 'results.png'))
-    if png:
-        lines.append(f'![{primary_metric} per label fraction]'
-                     f'({osp.basename(png)})')
-        lines.append('')
-    report = '\n'.join(lines)
-    with open(osp.join(work_dir, 'results.md'), 'w', encoding='utf-8') as f:
-        f.write(report)
-    return report
-
-
-def _plot(summary, inits, fractions, metric, path) -> Optional[str]:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    width = 0.8 / max(len(inits), 1)
-    fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(fractions), 3.2))
-    x = np.arange(len(fractions))
-    for i, init in enumerate(inits):
-        means = [summary[(init, f)].get(metric, (np.nan, np.nan))[0]
-                 for f in fractions]
-        sds = [summary[(init, f)].get(metric, (np.nan, np.nan))[1]
-               for f in fractions]
-        sds = [0 if math.isnan(s) else s for s in sds]
-        bars = ax.bar(x + (i - (len(inits) - 1) / 2) * width, means, width,
-                      yerr=sds, capsize=3, label=init)
-        for b, m in zip(bars, means):
-            if not math.isnan(m):
-                ax.annotate(f'{m:.1f}', (b.get_x() + b.get_width() / 2,
-                                         b.get_height()),
-                            ha='center', va='bottom', fontsize=7)
-    ax.set_xticks(x, [f'{f:g}%' for f in fractions])
-    ax.set_xlabel('labelled training images')
-    ax.set_ylabel(f'test {metric} (%)')
-    ax.legend(fontsize=8, loc='lower right')
-    ax.set_ylim(0, 100)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path

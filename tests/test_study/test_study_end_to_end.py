@@ -1,0 +1,121 @@
+"""tools/study.py on a tiny study: pretraining, FCN from scratch and from
+DenseCL, best checkpoint on validation tested with the clinical metric,
+t-SNE, one report; every logged command rebuilds exactly the config that
+ran; a second invocation skips everything."""
+import contextlib
+import importlib.util
+import io
+import json
+import os.path as osp
+import shlex
+
+import pytest
+from mmengine.config import Config
+from tiny_study import REPO, tiny_study_dict
+
+from ussl_mm.apis import (build_test_cfg, build_train_cfg, parse_test_args,
+                          parse_train_args)
+
+TOOL = osp.join(REPO, 'tools', 'study.py')
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('study_tool', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def finished(tiny_configs, tiny_knee, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('study')
+    study = tiny_study_dict(tiny_configs, tiny_knee, tmp / 'work')
+    cfg_file = tmp / 'tiny_study.py'
+    Config(dict(study=study)).dump(str(cfg_file))
+    records, logged = _run(str(cfg_file))
+    return dict(records=records, log=logged, work=str(tmp / 'work'),
+                cfg_file=str(cfg_file))
+
+
+def _run(cfg_file):
+    """tools/study.py CFG_FILE; returns the records and the printed lines."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        records = _tool().main([cfg_file])
+    return records, out.getvalue().splitlines()
+
+
+def test_runs_and_report(finished):
+    records = finished['records']
+    work = finished['work']
+    # scratch + densecl, one fraction, one seed
+    assert sorted(osp.basename(r['work_dir']) for r in records) == [
+        'densecl_100pct_seed0', 'scratch_100pct_seed0'
+    ]
+    for r in records:
+        # 8 training images, batch 2, 1 epoch -> 4 iterations
+        assert (r['n_train'], r['batch_size'], r['iters']) == (8, 2, 4)
+        assert r['epochs'] == pytest.approx(1.0)
+        # one validation (at the end): the best checkpoint is iteration 4
+        assert r['best_iter'] == 4
+        assert osp.basename(r['checkpoint']) == 'best_mDice_iter_4.pth'
+        assert 0 <= r['metrics']['mDice'] <= 100
+        assert osp.isfile(r['per_image_file'])
+        assert osp.isfile(r['clinical_file'])
+        assert osp.isfile(r['config_dump'])
+    md = open(osp.join(work, 'results.md'), encoding='utf-8').read()
+    for heading in ('## Results', '## Label-fraction curve',
+                    '## Training of each run', '## Clinical measurements',
+                    '## Features: t-SNE',
+                    '## Reproducibility', '### Every command'):
+        assert heading in md, heading
+    # One seed: the per-image test says so and has no stars.
+    row = [ln for ln in md.splitlines() if ln.startswith('| 100% | densecl')]
+    assert row and 'over test images, one seed' in row[0]
+    assert '*' not in row[0]
+    for png in ('results.png', 'tsne/densecl_pretrained.png',
+                'tsne/densecl_random.png'):
+        assert osp.getsize(osp.join(work, png)) > 1000, png
+        assert png in md
+    assert 'git commit' in md and 'mmengine 0.10.7' in md
+    assert 'tools/study.py' in md
+    assert osp.isfile(osp.join(work, 'study_config.py'))
+    stats = json.load(open(osp.join(work, 'dataset_stats.json')))
+    assert f'gray mean {stats["mean"]:.2f}' in md
+
+
+def _logged(finished, script):
+    return [
+        shlex.split(ln.strip()[2:]) for ln in finished['log']
+        if ln.strip().startswith(f'$ python {script}')
+    ]
+
+
+def test_every_logged_command_rebuilds_the_config_that_ran(finished,
+                                                           tmp_path):
+    trains = _logged(finished, 'tools/train.py')
+    assert len(trains) == 1 + 2  # the pretraining, two fine-tunings
+    for cmd in trains:
+        cfg = build_train_cfg(parse_train_args(cmd[2:]))
+        dumped = osp.join(cfg.work_dir, osp.basename(cmd[2]))
+        rebuilt = str(tmp_path / 'rebuilt.py')
+        cfg.dump(rebuilt)
+        assert open(rebuilt).read() == open(dumped).read(), cmd
+    tests = _logged(finished, 'tools/test.py')
+    assert len(tests) == 2
+    for cmd in tests:
+        args = parse_test_args(cmd[2:])
+        assert args.clinical
+        cfg = build_test_cfg(args)
+        dumped = osp.join(cfg.work_dir, osp.basename(cmd[2]))
+        rebuilt = str(tmp_path / 'rebuilt_test.py')
+        cfg.dump(rebuilt)
+        assert open(rebuilt).read() == open(dumped).read(), cmd
+
+
+def test_second_invocation_skips_every_run(finished):
+    before = json.load(open(osp.join(finished['work'], 'records.json')))
+    records, logged = _run(finished['cfg_file'])
+    assert records == before
+    assert not any(ln.strip().startswith('$ python') for ln in logged)
+    assert sum('already trained' in ln for ln in logged) == 3
