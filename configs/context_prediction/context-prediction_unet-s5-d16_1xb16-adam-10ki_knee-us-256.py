@@ -9,9 +9,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    type='ContextPrediction',
-    data_preprocessor=dict(mean=_base_.mean, std=_base_.std))
+model = dict(type='ContextPrediction')
 train_pipeline = _base_.train_pipeline
 train_pipeline[3] = dict(  # the corruption
     type='ContextPredictionCorruption',

@@ -11,7 +11,6 @@ _base_ = [
 
 model = dict(
     type='ContextPrediction',
-    data_preprocessor=dict(mean=_base_.mean, std=_base_.std),
     backbone=_base_.unet_tiny,
     head=dict(in_channels=16))
 train_pipeline = _base_.train_pipeline

@@ -16,6 +16,4 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    data_preprocessor=dict(mean=_base_.mean, std=_base_.std))
 default_hooks = dict(checkpoint=dict(max_keep_ckpts=2))

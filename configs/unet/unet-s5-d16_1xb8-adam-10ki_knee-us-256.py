@@ -15,9 +15,6 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    data_preprocessor=dict(
-        mean=_base_.mean, std=_base_.std, size=_base_.crop_size))
 train_cfg = dict(val_interval=1000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -11,8 +11,6 @@ _base_ = [
 ]
 
 model = dict(
-    data_preprocessor=dict(
-        mean=_base_.mean, std=_base_.std, size=_base_.crop_size),
     backbone=_base_.unet_tiny,
     decode_head=dict(in_channels=16, in_index=3, channels=16))
 default_hooks = dict(

@@ -92,7 +92,7 @@ def _runner(tmp_path, data_root, ckpt, mode, freeze_iters, max_iters):
     cfg.model.backbone.update(TINY_UNET)
     cfg.model.decode_head.update(in_channels=8, in_index=2, channels=8,
                                  norm_cfg=dict(type='GN', num_groups=4))
-    cfg.model.data_preprocessor.size = (32, 32)
+    cfg.data_preprocessor.size = (32, 32)
     pipeline = [dict(type='PackSegInputs')]
     cfg.train_dataloader.update(batch_size=2, num_workers=0,
                                 persistent_workers=False)

@@ -40,7 +40,8 @@ def build_tiny(algo='ContextRestoration', mean=(100., ) * 3, std=(50., ) * 3):
     m.type = algo
     m.backbone.update(TINY_UNET)
     m.head.in_channels = 8
-    m.data_preprocessor.update(mean=list(mean), std=list(std))
+    m.data_preprocessor = dict(cfg.data_preprocessor, mean=list(mean),
+                               std=list(std))
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(m)
     model.init_weights()

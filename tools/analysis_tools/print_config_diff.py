@@ -54,7 +54,8 @@ def normalise(cfg: dict, drop_scope: bool = True,
             Defaults to True.
         merge_data_preprocessor (bool): Put the top-level
             ``data_preprocessor`` into ``model`` when the model has none,
-            as ``Runner.__init__`` does. Defaults to True.
+            as ``Runner.__init__`` does, and drop the top-level key (the
+            Runner reads it for nothing else). Defaults to True.
         runner_keys (bool): Keep only the keys the Runner reads.
             Defaults to False.
 
@@ -63,9 +64,11 @@ def normalise(cfg: dict, drop_scope: bool = True,
     """
     if drop_scope:
         cfg = _without_scope(cfg)
-    model, pre = cfg.get('model'), cfg.get('data_preprocessor')
-    if merge_data_preprocessor and isinstance(model, dict) and pre:
-        model.setdefault('data_preprocessor', pre)
+    model = cfg.get('model')
+    if merge_data_preprocessor and isinstance(model, dict):
+        pre = cfg.pop('data_preprocessor', None)
+        if pre:
+            model.setdefault('data_preprocessor', pre)
     if runner_keys:
         cfg = {k: v for k, v in cfg.items() if k in RUNNER_KEYS}
     return cfg

@@ -72,7 +72,9 @@ def main():
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs/_base_/models/'
                  'context-restoration_unet-s5-d16.py'))
-    cfg.model.data_preprocessor.update(mean=[114.0] * 3, std=[80.0] * 3)
+    cfg.model.data_preprocessor = dict(
+        type='SelfSupDataPreprocessor', mean=[114.0] * 3, std=[80.0] * 3,
+        to_rgb=True)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -36,3 +36,10 @@ train_dataloader = dict(
         roots=['img_dir/train'],
         exclude=['img_dir/val', 'img_dir/test'],
         pipeline=train_pipeline))
+
+# The corrupted input and the clean target go through it alike.
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor',
+    mean=mean,
+    std=std,
+    to_rgb=True)

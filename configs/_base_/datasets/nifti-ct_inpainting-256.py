@@ -33,3 +33,10 @@ train_dataloader = dict(
         data_prefix=dict(img_path='img_dir/train'),
         slice_axis=2,
         pipeline=train_pipeline))
+
+# The corrupted input and the clean target go through it alike.
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor',
+    mean=mean,
+    std=std,
+    to_rgb=True)

@@ -2,7 +2,7 @@
 # mmseg-registered dataset is named `mmseg.NiftiMRIDataset`), 256 px, batch
 # 16 (GPU scale; the CPU scale is nifti-mri_inpainting-128.py). The dataset
 # emits float32 H x W x 3 slices already z-scored per volume, hence mean 0 /
-# std 1 in the preprocessor (set by the model base from `mean`/`std`) and
+# std 1 in the preprocessor (`data_preprocessor` below) and
 # `fill=0.0` (= the volume mean) for context prediction. Generate a demo set
 # with
 #   python tools/dataset_converters/generate_synthetic_nifti.py \
@@ -34,3 +34,10 @@ train_dataloader = dict(
         data_prefix=dict(img_path='img_dir/train'),
         slice_axis=2,
         pipeline=train_pipeline))
+
+# The corrupted input and the clean target go through it alike.
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor',
+    mean=mean,
+    std=std,
+    to_rgb=True)

@@ -60,3 +60,12 @@ test_dataloader = dict(
 # Per-class IoU/Dice scalars (IoU.<class>, Dice.<class>) besides mIoU/mDice.
 val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU', 'mDice'])
 test_evaluator = val_evaluator
+
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=mean,
+    std=std,
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size=crop_size)

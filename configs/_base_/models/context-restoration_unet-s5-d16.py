@@ -3,7 +3,9 @@
 # mmpretrain scope, so `backbone.encoder.*` / `backbone.decoder.*` keys map
 # one to one (tests/test_models/test_inpainting.py checks it). Switch to
 # context prediction with `model.type='ContextPrediction'` plus the matching
-# pipeline transform (see configs/context_prediction/).
+# pipeline transform (see configs/context_prediction/). No
+# `data_preprocessor` here: the dataset base's (mean/std, to_rgb) is merged
+# in by the Runner.
 _base_ = ['./unet-s5-d16.py']
 
 default_scope = 'mmpretrain'
@@ -11,7 +13,6 @@ default_scope = 'mmpretrain'
 model = dict(
     _delete_=True,
     type='ContextRestoration',
-    data_preprocessor=dict(type='SelfSupDataPreprocessor', to_rgb=True),
     # 'mmseg.' names the registry of the U-Net and of its upsampler (mmcv
     # builds the upsampler in the current scope, where InterpConv is not
     # registered).

@@ -16,13 +16,10 @@ default_scope = 'mmseg'
 
 conv_cfg = dict(type='ConvWS')
 norm_cfg = dict(type='GN', num_groups=8, requires_grad=True)
+# No `data_preprocessor` here: the dataset base's top-level one (mean/std,
+# bgr_to_rgb, size) is merged in by the Runner (`model.setdefault`).
 model = dict(
     type='EncoderDecoder',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255),
     pretrained=None,
     backbone=dict(
         type='UNet',
