@@ -65,17 +65,13 @@ val_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
+# The test split, otherwise as val.
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='img_dir/test', seg_map_path='ann_dir/test'),
-        pipeline=test_pipeline))
-
+        val_dataloader['dataset'],
+        data_prefix=dict(
+            img_path='img_dir/test', seg_map_path='ann_dir/test')))
 # mmseg's IoUMetric plus per-class IoU/Dice scalars (IoU.effusion, ...) and,
 # when `per_image_file` is set (the study runner sets it), per-image values
 # for paired statistics. Dataset-level numbers are exactly IoUMetric's.

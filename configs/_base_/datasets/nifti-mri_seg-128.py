@@ -11,6 +11,8 @@ crop_size = (128, 128)
 mean = [0.0, 0.0, 0.0]
 std = [1.0, 1.0, 1.0]
 
+dataset_type = 'NiftiMRIDataset'
+
 train_pipeline = [
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
@@ -29,7 +31,7 @@ train_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type='NiftiMRIDataset',
+        type=dataset_type,
         data_root=data_root,
         data_prefix=dict(
             img_path='img_dir/train', seg_map_path='ann_dir/train'),
@@ -43,25 +45,19 @@ val_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='NiftiMRIDataset',
+        type=dataset_type,
         data_root=data_root,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         slice_axis=2,
         test_mode=True,
         pipeline=test_pipeline))
+# The test split, otherwise as val.
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type='NiftiMRIDataset',
-        data_root=data_root,
+        val_dataloader['dataset'],
         data_prefix=dict(
-            img_path='img_dir/test', seg_map_path='ann_dir/test'),
-        slice_axis=2,
-        test_mode=True,
-        pipeline=test_pipeline))
+            img_path='img_dir/test', seg_map_path='ann_dir/test')))
 # Per-class IoU/Dice scalars (IoU.<class>, Dice.<class>) besides mIoU/mDice.
 val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU', 'mDice'])
 test_evaluator = val_evaluator
