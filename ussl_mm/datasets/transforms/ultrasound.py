@@ -9,9 +9,11 @@ offers none of them:
 * vertical flip: depth is an axis with physics on it -- shadows, posterior
   enhancement and attenuation point away from the probe; flipping puts them
   upside down. The lateral flip (a probe turned around, which happens in
-  practice) is mmcv's ``RandomFlip(prob=0.5, direction='horizontal')``; never
-  give it ``direction='vertical'`` (mmcv's default is 'horizontal', the
-  configs state it anyway);
+  practice) is the library's ``RandomFlip(prob=0.5, direction='horizontal')``
+  (mmcv's; in the mmseg scope mmseg's subclass, which also flips every key
+  in ``seg_fields``); never give it ``direction='vertical'`` (the default is
+  'horizontal'; the configs state it anyway, and tests/test_configs checks
+  that none flips vertically);
 * strong colour/contrast jitter: echogenicity (how bright a tissue is
   relative to its neighbours) is the diagnostic signal, so intensity
   transforms here are mild and monotone (gain, gamma, a depth ramp like the
