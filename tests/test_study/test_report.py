@@ -180,3 +180,5 @@ def test_clinical_table(spec_factory, tmp_path):
         f'vs scratch: {-np.median(np.abs(errs_scratch)) / 2:+.1f}, p = ')
     assert 'over test images, one seed' in cells[4]
     assert cells[5] == 'n/a (0)'  # intensity undefined everywhere
+    assert cells[6] == ('vs scratch: n/a (no image with a defined error in '
+                        'both)')

@@ -136,7 +136,11 @@ def test_cfg_options_round_trip_through_the_command_line():
     import shlex
     cmd = format_command('tools/train.py', ['c d.py', '--cfg-options', *argv])
     assert shlex.split(cmd)[2:] == ['c d.py', '--cfg-options', *argv]
-    for bad, match in ((dict(a=dict(b=1)), 'dict'),
+    # Nested dicts become dotted keys, merged by mmengine the same way.
+    assert cfg_options_to_argv({'train_cfg': {'max_iters': 2, 'x': {
+        'y': None}}}) == ['train_cfg.max_iters=2', 'train_cfg.x.y=None']
+    for bad, match in ((dict(a=dict(_delete_=True, b=1)), '_delete_'),
+                       (dict(a=[dict(b=1)]), 'read back'),
                        (dict(a='x,y'), 'read back'),
                        (dict(a='5'), 'read back'),
                        (dict(a='two words'), 'read back')):

@@ -455,29 +455,50 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
+def _flatten(options: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
+    flat = {}
+    for key, value in options.items():
+        name = f'{prefix}{key}'
+        if isinstance(value, dict):
+            if '_delete_' in value:
+                raise ValueError(
+                    f'--cfg-options {name}: a dict with _delete_ replaces '
+                    'a whole section, which the command line cannot say. '
+                    'Put it in a config that inherits this one.')
+            if not value:
+                raise ValueError(
+                    f'--cfg-options {name}: an empty dict cannot be given '
+                    'on the command line.')
+            flat.update(_flatten(value, name + '.'))
+        else:
+            flat[name] = value
+    return flat
+
+
 def cfg_options_to_argv(options: Dict[str, Any]) -> List[str]:
     """``--cfg-options`` arguments that mmengine's ``DictAction`` parses back
-    into exactly ``options``.
+    into ``options``.
+
+    Nested dicts are written as dotted keys (``dict(train_cfg=dict(
+    max_iters=2))`` -> ``train_cfg.max_iters=2``), which
+    ``Config.merge_from_dict`` merges exactly as it merges the dict.
 
     Args:
-        options (dict): Flat ``{'a.b': value}`` overrides; values may be
-            None, bool, int, float, str or (nested) lists/tuples of them.
+        options (dict): ``{'a.b': value}`` overrides; values may be None,
+            bool, int, float, str, (nested) lists/tuples of them, or dicts
+            of them.
 
     Returns:
         list[str]: ``['a.b=value', ...]`` (empty if ``options`` is empty).
 
     Raises:
         ValueError: If a value cannot be written on a command line so that
-            it reads back the same (a dict, a string with a comma, a space or
-            brackets, or a string that reads as a number/bool/None).
+            it reads back the same (a dict inside a list, a string with a
+            comma, a space or brackets, a string that reads as a
+            number/bool/None, a dict with ``_delete_``).
     """
     argv = []
-    for key, value in options.items():
-        if isinstance(value, dict):
-            raise ValueError(
-                f'--cfg-options {key}: a dict cannot be given on the command '
-                f'line ({value!r}). Set its keys one by one, e.g. '
-                f'{key}.<name>=<value>.')
+    for key, value in _flatten(options).items():
         text = _format_value(value)
         back = DictAction._parse_iterable(text)
         if back != value or type(back) is not type(value):
@@ -485,7 +506,8 @@ def cfg_options_to_argv(options: Dict[str, Any]) -> List[str]:
                 f'--cfg-options {key}={text} would be read back as {back!r} '
                 f'({type(back).__name__}), not {value!r} '
                 f'({type(value).__name__}). Avoid commas, spaces and '
-                'brackets in strings, and strings that look like numbers.')
+                'brackets in strings, strings that look like numbers, and '
+                'dicts inside lists.')
         argv.append(f'{key}={text}')
     return argv
 

@@ -186,7 +186,8 @@ class StudyReport:
         })
         metrics = list(spec.report_metrics) + class_keys
         header = ['labels', 'init'] + metrics + [
-            'Δ vs own scratch', f'Δ vs best supervised ({spec.best_supervised})'
+            'Δ vs own scratch',
+            f'Δ vs best supervised ({spec.best_supervised})'
         ]
         lines = [
             '| ' + ' | '.join(header) + ' |',
@@ -311,7 +312,7 @@ class StudyReport:
                 f'`{i.name}`: {i.schedule}'
                 for i in self.spec.initialisations if i.schedule) + '.']
         if sch.epochs is not None:
-            rule = (f'{sch.epochs:g} epochs of the run\'s training images, '
+            rule = (f'{sch.epochs:g} epoch(s) of the run\'s training images, '
                     f'at least {sch.min_iters} iterations' +
                     (f', at most {sch.max_iters}' if sch.max_iters else ''))
         else:
@@ -365,8 +366,8 @@ class StudyReport:
         })
         lines = [
             '| labels | init | class | size MdAPE % (n) | vs baseline: '
-            'median Δ|err|, p | intensity MdAPE % (n) | vs baseline: '
-            'median Δ|err|, p |', '|---|---|---|---|---|---|---|'
+            'median Δ abs. error, p | intensity MdAPE % (n) | vs baseline: '
+            'median Δ abs. error, p |', '|---|---|---|---|---|---|---|'
         ]
 
         def errors(runs, cls, quantity):
@@ -408,6 +409,10 @@ class StudyReport:
                             errors([mine[s] for s in seeds], cls, quantity),
                             errors([ref_runs[s] for s in seeds], cls,
                                    quantity))
+                        if not test['n']:
+                            cells.append(f'vs {ref}: n/a (no image with a '
+                                         'defined error in both)')
+                            continue
                         cells.append(
                             f'vs {ref}: {test["median_diff"]:+.1f}, p = '
                             f'{_p(test["p"])} ({test["label"]}, n = '
@@ -423,9 +428,11 @@ class StudyReport:
             'percent error over the images where it is defined (empty ground '
             'truth and zero-intensity references are excluded and counted, '
             'see docs/metrics.md), all seeds pooled. vs baseline: median of '
-            '|err| − |err of the row\'s own scratch| (negative = closer to the '
-            'ground truth) and a two-sided Wilcoxon signed-rank test on the '
-            'per-image absolute errors (averaged over seeds).'
+            'the difference in absolute percent error from the row\'s own '
+            'scratch, or from the best supervised row for the other rows '
+            '(negative = closer to the ground truth), and a two-sided '
+            'Wilcoxon signed-rank test on the per-image absolute errors '
+            '(averaged over seeds).'
         ]
         return lines
 
