@@ -23,6 +23,7 @@ SyncBN refuse CPU modules/tensors as mmengine calls them.
 import json
 import os
 import os.path as osp
+import signal
 import socket
 import subprocess
 import sys
@@ -49,8 +50,9 @@ FCN_CFG = osp.join(
 NUM_TRAIN, NUM_TEST = 16, 5
 DENSECL_ITERS, DENSECL_BATCH, QUEUE_LEN = 4, 4, 32  # 4 x 2 x 4 = queue
 FCN_ITERS, FCN_RESUMED_ITERS, FCN_BATCH, FRACTION = 4, 6, 2, 50
-# A rank that dies must not leave the other waiting for gloo's 30 min.
-COMMON_OPTIONS = ['env_cfg.dist_cfg.timeout=120',
+# A rank that dies must not leave the other waiting for gloo's 30 min (but a
+# rank saving a checkpoint on a loaded CI machine may take a while).
+COMMON_OPTIONS = ['env_cfg.dist_cfg.timeout=300',
                   'default_hooks.logger.interval=1']
 
 
@@ -68,9 +70,17 @@ def _run(cmd, cwd):
         PORT=str(_free_port()),
         PYTHONPATH=os.pathsep.join(
             p for p in (REPO, PROBE_DIR, env.get('PYTHONPATH')) if p))
-    proc = subprocess.run(
-        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    out = proc.stdout + proc.stderr
+    # Own session: on a timeout the launcher and both ranks are killed.
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=900)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail(f'{" ".join(cmd)} still running after 900 s:\n'
+                    f'{out[-6000:]}')
     assert proc.returncode == 0, (
         f'{" ".join(cmd)} exited with {proc.returncode}:\n{out[-6000:]}')
     return out
