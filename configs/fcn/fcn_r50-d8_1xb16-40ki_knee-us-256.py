@@ -4,7 +4,7 @@
 # every pretrained benchmark (configs/<method>/benchmarks/fcn_r50-d8_*)
 # inherits and adds `pretrained_encoder` to. (An ImageNet-initialised
 # baseline would be another variant; it needs downloaded weights and is not
-# shipped.) CPU sibling: fcn_r18-d8_1xb4-150i_knee-us-128_cpu.py.
+# shipped.) CPU sibling: fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py.
 #
 # Label fraction, the one variable of the label-efficiency study (percent of
 # the labelled training images, read from data/knee_us/splits/

@@ -31,10 +31,10 @@ study = dict(
             'densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py')),
     initialisations=dict(
         scratch=dict(
-            config='configs/fcn/fcn_r18-d8_1xb4-150i_knee-us-128_cpu.py'),
+            config='configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py'),
         densecl=dict(
             config='configs/densecl/benchmarks/'
-            'fcn_r18-d8_1xb4-150i_knee-us-128_densecl_cpu.py',
+            'fcn_r18-d8_1xb8-250i_knee-us-128_densecl_cpu.py',
             pretrain='densecl', baseline='scratch'),
         # The strongest thing one can do without pretraining; from scratch
         # the GN+WS U-Net predicts only background for ~300 iterations.

@@ -4,7 +4,7 @@
 # (configs/fcn/fcn_r50-d8_1xb16-40ki_knee-us-256.py) so that only the decoder
 # differs. FROM SCRATCH; the pretrained benchmarks
 # (configs/<method>/benchmarks/unethead_r50_*) inherit it and add
-# `pretrained_encoder`. CPU sibling: unethead_r18_1xb8-150i_knee-us-128_cpu.py.
+# `pretrained_encoder`. CPU sibling: unethead_r18_1xb8-250i_knee-us-128_cpu.py.
 #   --cfg-options train_dataloader.dataset.label_fraction=5
 #   --cfg-options pretrained_encoder.checkpoint=PATH   (any ResNet-50
 #                                                       pretraining)

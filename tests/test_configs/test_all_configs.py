@@ -129,9 +129,9 @@ def test_depth_counts_the_chain():
     # fcn CPU -> knee-us_seg-128 (self-contained): 2; the pretrained
     # benchmark adds one; the README alias measures its target.
     fcn = osp.join(CONFIG_DIR, 'fcn',
-                   'fcn_r18-d8_1xb4-150i_knee-us-128_cpu.py')
+                   'fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py')
     bench = osp.join(CONFIG_DIR, 'densecl', 'benchmarks',
-                     'fcn_r18-d8_1xb4-150i_knee-us-128_densecl_cpu.py')
+                     'fcn_r18-d8_1xb8-250i_knee-us-128_densecl_cpu.py')
     alias = osp.join(CONFIG_DIR, 'densecl_r50_knee.py')
     assert _depth(fcn) == 2 and _depth(bench) == 3
     assert _alias_target(alias) == osp.join(

@@ -19,7 +19,7 @@ CFG_DIR = osp.join(
 PRETRAIN_CFG = osp.join(CFG_DIR,
                         'densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py')
 FINETUNE_CFG = osp.join(
-    CFG_DIR, 'benchmarks', 'fcn_r18-d8_1xb4-150i_knee-us-128_densecl_cpu.py')
+    CFG_DIR, 'benchmarks', 'fcn_r18-d8_1xb8-250i_knee-us-128_densecl_cpu.py')
 SIZE = 64
 
 
@@ -61,9 +61,10 @@ def _finetune_cfg(root, work_dir, ckpt, iters=2, resume=False):
         dl.update(num_workers=0, persistent_workers=False)
         dl.dataset.data_root = root
     cfg.train_dataloader.batch_size = 2
-    cfg.train_dataloader.dataset.pipeline[2].size = (SIZE, SIZE)
-    for name in ('val_dataloader', 'test_dataloader'):
-        cfg[name].dataset.pipeline[1].scale = (SIZE, SIZE)
+    crop = [t for t in cfg.train_dataloader.dataset.pipeline
+            if t.type == 'RandomCrop']
+    assert len(crop) == 1
+    crop[0].crop_size = (SIZE, SIZE)
     strip_collate_scope(cfg)
     return cfg
 

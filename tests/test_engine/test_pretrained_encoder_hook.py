@@ -21,7 +21,7 @@ CFG_DIR = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 FCN_DENSECL_CPU = osp.join(
     CFG_DIR, 'densecl/benchmarks/'
-    'fcn_r18-d8_1xb4-150i_knee-us-128_densecl_cpu.py')
+    'fcn_r18-d8_1xb8-250i_knee-us-128_densecl_cpu.py')
 
 
 def _densecl_r18(queue_len=32, backbone=None):

@@ -37,7 +37,7 @@ def _pretrain_config(method):
 
 def _finetune_config(method):
     return osp.join(CFG_DIR, method, 'benchmarks',
-                    f'fcn_r18-d8_1xb4-150i_knee-us-128_{method}_cpu.py')
+                    f'fcn_r18-d8_1xb8-250i_knee-us-128_{method}_cpu.py')
 
 
 @pytest.fixture(scope='module')

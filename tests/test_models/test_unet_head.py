@@ -209,14 +209,14 @@ def test_cpu_benchmark_configs_take_the_whole_encoder(densecl_r18_ckpt):
     from mmseg.registry import MODELS
     scratch = Config.fromfile(
         osp.join(CFG_DIR, 'unethead',
-                 'unethead_r18_1xb8-150i_knee-us-128_cpu.py'))
+                 'unethead_r18_1xb8-250i_knee-us-128_cpu.py'))
     assert scratch.model.backbone.deep_stem is False
     assert tuple(scratch.model.backbone.dilations) == (1, 1, 1, 1)
     assert 'pretrained_encoder' not in scratch
     cfgs = {
         m: Config.fromfile(
             osp.join(CFG_DIR, m, 'benchmarks',
-                     f'unethead_r18_1xb8-150i_knee-us-128_{m}_cpu.py'))
+                     f'unethead_r18_1xb8-250i_knee-us-128_{m}_cpu.py'))
         for m in METHODS
     }
     for m, cfg in cfgs.items():

@@ -5,10 +5,10 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DENSECL = osp.join(
     REPO, 'configs/densecl/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py')
 FCN_SCRATCH = osp.join(
-    REPO, 'configs/fcn/fcn_r18-d8_1xb4-150i_knee-us-128_cpu.py')
+    REPO, 'configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py')
 FCN_DENSECL = osp.join(
     REPO, 'configs/densecl/benchmarks/'
-    'fcn_r18-d8_1xb4-150i_knee-us-128_densecl_cpu.py')
+    'fcn_r18-d8_1xb8-250i_knee-us-128_densecl_cpu.py')
 UNET = osp.join(
     REPO, 'configs/context_restoration/benchmarks/'
     'unet-tiny_1xb8-adam-500i_knee-us-128_context-restoration_cpu.py')

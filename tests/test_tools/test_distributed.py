@@ -45,7 +45,7 @@ DENSECL_CFG = osp.join(
     REPO, 'configs/densecl/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py')
 FCN_CFG = osp.join(
     REPO, 'configs/densecl/benchmarks/'
-    'fcn_r18-d8_1xb4-150i_knee-us-128_densecl_cpu.py')
+    'fcn_r18-d8_1xb8-250i_knee-us-128_densecl_cpu.py')
 
 NUM_TRAIN, NUM_TEST = 16, 5
 DENSECL_ITERS, DENSECL_BATCH, QUEUE_LEN = 4, 4, 32  # 4 x 2 x 4 = queue

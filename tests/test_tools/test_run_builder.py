@@ -18,10 +18,10 @@ from ussl_mm.datasets.synthetic import generate_knee_us
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FCN_SCRATCH = osp.join(
-    REPO, 'configs/fcn/fcn_r18-d8_1xb4-150i_knee-us-128_cpu.py')
+    REPO, 'configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py')
 FCN_DENSECL = osp.join(
     REPO, 'configs/densecl/benchmarks/'
-    'fcn_r18-d8_1xb4-150i_knee-us-128_densecl_cpu.py')
+    'fcn_r18-d8_1xb8-250i_knee-us-128_densecl_cpu.py')
 DENSECL = osp.join(
     REPO, 'configs/densecl/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py')
 DENSECL_STOCK = osp.join(

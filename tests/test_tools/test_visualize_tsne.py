@@ -24,7 +24,7 @@ PRETRAIN_CFG = osp.join(REPO_ROOT, 'configs', 'mocov2',
                         'mocov2_r18_1xb16-coslr-200i_knee-us-128_cpu.py')
 FINETUNE_CFG = osp.join(
     REPO_ROOT, 'configs', 'mocov2', 'benchmarks',
-    'fcn_r18-d8_1xb4-150i_knee-us-128_mocov2_cpu.py')
+    'fcn_r18-d8_1xb8-250i_knee-us-128_mocov2_cpu.py')
 
 
 def _load_tool():

@@ -9,7 +9,7 @@ to the same dict as before, or to see what a sibling really changes::
     python tools/analysis_tools/print_config_diff.py OLD.py NEW.py
     python tools/analysis_tools/print_config_diff.py \\
         configs/fcn/fcn_r50-d8_1xb16-40ki_knee-us-256.py \\
-        configs/fcn/fcn_r18-d8_1xb4-150i_knee-us-128_cpu.py --runner-keys
+        configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py --runner-keys
 
 Exit status 0 when the configs are equal (after the chosen
 normalisations), 1 otherwise.

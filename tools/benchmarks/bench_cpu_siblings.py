@@ -34,7 +34,7 @@ SIBLINGS = {
                 'configs/densecl/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py',
                 {}),
     'fcn': ('FCN-R18-D8, 128 px, batch 4 (fine-tuning)',
-            'configs/fcn/fcn_r18-d8_1xb4-150i_knee-us-128_cpu.py', {}),
+            'configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py', {}),
     'context_restoration': (
         'context restoration, U-Net tiny, 128 px, batch 8 (pretraining)',
         'configs/context_restoration/'

@@ -47,8 +47,13 @@ model = dict(
         num_classes=2,
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+        # CE + batch Dice (BatchDiceLoss: Dice over the mini-batch per
+        # class; the effusion is a few % of the pixels): +1.2 mIoU at 5 %
+        # labels over CE alone (configs/study/recipe_ablation_knee_us.py).
+        loss_decode=[
+            dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+            dict(type='BatchDiceLoss', loss_weight=1.0)
+        ]),
     # Decoder side: never transferred (the hook's default mode is 'encoder').
     auxiliary_head=dict(
         type='FCNHead',

@@ -7,8 +7,9 @@
 # transfers 100 % of its `backbone.` keys
 # (tests/test_models/test_unet_head.py). Compared with fcn_r50-d8.py only the
 # decoder and the dilation differ: the ablation "FCN-D8 vs a full-resolution
-# decoder" of the same encoder. Loss: cross-entropy, as the FCN (the U-Net
-# study rows add BatchDiceLoss). No `data_preprocessor` here: the dataset
+# decoder" of the same encoder. Loss: CE + batch Dice, as the FCN (with CE
+# alone this decoder predicted no effusion at all after 250 iterations at
+# 5 % labels). No `data_preprocessor` here: the dataset
 # base's top-level one is merged in by the Runner (`model.setdefault`).
 default_scope = 'mmseg'
 
@@ -39,7 +40,9 @@ model = dict(
         num_classes=2,
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+        loss_decode=[
+            dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+            dict(type='BatchDiceLoss', loss_weight=1.0)
+        ]),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -1,6 +1,6 @@
 # Segmentation fine-tuning schedule (mmseg's schedule_40k): SGD lr 0.01,
 # poly decay, 40k iterations, validation every 4k (GPU scale; the CPU scale
-# is sgd_poly-150i.py). Restated rather than inheriting
+# is sgd_poly-250i.py). Restated rather than inheriting
 # mmseg::_base_/schedules/schedule_40k.py, which also defines
 # `default_hooks`, owned here by default_runtime.py (a key defined by two
 # bases is an error).
