@@ -190,3 +190,16 @@ def test_every_preset_builds_every_command(preset, tiny_knee, tmp_path,
         assert cfg.train_dataloader.dataset.data_root == tiny_knee
         test_args = parse_test_args(study.test_argv(run, ckpts, '/x/b.pth'))
         assert test_args.data_root == tiny_knee
+
+
+def test_a_row_can_train_without_amp(tiny_configs, tiny_knee, tmp_path):
+    """The fp32 row of a bf16-vs-fp32 ablation: `amp=False` on one row."""
+    study = _study(tiny_configs, tiny_knee, tmp_path)
+    study.spec.amp = True
+    init = study.spec.init('scratch')
+    assert '--amp' in study.finetune_argv(FinetuneRun(init, 100, 0), {})
+    init.amp = False
+    argv = study.finetune_argv(FinetuneRun(init, 100, 0), {})
+    assert '--amp' not in argv
+    assert build_train_cfg(parse_train_args(argv)).optim_wrapper.type == \
+        'OptimWrapper'

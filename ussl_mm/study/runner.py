@@ -329,7 +329,8 @@ class LabelEfficiencyStudy:
         options = self.model_options(run, checkpoints)
         options.update(self.schedule_options(run, options))
         argv = [run.init.config, '--resume']
-        if self.spec.amp:
+        amp = self.spec.amp if run.init.amp is None else run.init.amp
+        if amp:
             argv.append('--amp')
         return argv + self._common_argv(self.run_dir(run), options)
 

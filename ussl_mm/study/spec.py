@@ -133,6 +133,9 @@ class Initialisation:
         schedule (dict, optional): Keys of :class:`Schedule` that differ
             for this row (e.g. a U-Net that needs more iterations:
             ``dict(min_iters=500)``). Defaults to None.
+        amp (bool, optional): ``--amp`` for this row's training; None
+            follows ``study.amp`` (e.g. ``amp=False``: the fp32 row of a
+            bf16-vs-fp32 ablation). Defaults to None.
     """
     name: str
     config: Optional[str] = None
@@ -143,6 +146,7 @@ class Initialisation:
     options: Dict = field(default_factory=dict)
     data_stats: bool = True
     schedule: Optional[Dict] = None
+    amp: Optional[bool] = None
 
 
 @dataclass
@@ -207,6 +211,7 @@ INIT_KEYS = {
     'data_stats': "normalise with the data's own mean/std (False: keep the "
     "config's)",
     'schedule': 'keys of study.schedule that differ for this row',
+    'amp': '--amp for this row (None: study.amp)',
 }
 #: Every key of ``study.pretrain.<name>``.
 PRETRAIN_KEYS = {
