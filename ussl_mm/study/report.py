@@ -79,6 +79,24 @@ def per_image_scores(path: Optional[str],
     return scores or None
 
 
+def never_predicted(metrics: Dict) -> List[str]:
+    """Classes a run never predicted although they occur in the ground
+    truth of its test set (``PerClassIoUMetric``'s ``never_predicted.<c>``
+    keys; the count ``never_predicted`` alone gives ``['?']``).
+
+    Args:
+        metrics (dict): The run's test metrics.
+
+    Returns:
+        list[str]: Class names, empty when the run predicted every class.
+    """
+    names = sorted(k.split('.', 1)[1] for k, v in metrics.items()
+                   if k.startswith('never_predicted.') and v)
+    if not names and metrics.get('never_predicted'):
+        names = ['?']
+    return names
+
+
 class StudyReport:
     """Builds ``results.md`` / ``results.csv`` from the run records.
 
@@ -184,7 +202,14 @@ class StudyReport:
             for r in self.records for k in r['metrics']
             if k.startswith('IoU.') and not k.endswith('.background')
         })
-        metrics = list(spec.report_metrics) + class_keys
+        # Per-volume Dice (NIfTI slices, PerClassIoUMetric) beside the
+        # slice-pooled metrics, whether or not the preset lists it.
+        volume_keys = [
+            k for k in ('mDice3D', )
+            if k not in spec.report_metrics
+            and any(k in r['metrics'] for r in self.records)
+        ]
+        metrics = list(spec.report_metrics) + volume_keys + class_keys
         header = ['labels', 'init'] + metrics + [
             'Δ vs own scratch',
             f'Δ vs best supervised ({spec.best_supervised})'
@@ -193,6 +218,12 @@ class StudyReport:
             '| ' + ' | '.join(header) + ' |',
             '|' + '---|' * len(header)
         ]
+        def nothing(init, frac):
+            return {r['seed']: never_predicted(r['metrics'])
+                    for r in self.runs(init, frac)
+                    if never_predicted(r['metrics'])}
+
+        notes = []
         for frac in self.fractions:
             for init in self.inits:
                 runs = self.runs(init, frac)
@@ -202,17 +233,37 @@ class StudyReport:
                     _pm(*_mean_sd([r['metrics'].get(m) for r in runs]))
                     for m in metrics
                 ]
+                flagged = nothing(init, frac)
+                if flagged:
+                    # A run that never predicts a present class learned
+                    # nothing about it: its means are not a result.
+                    cells = [c if c == 'n/a' else f'~~{c}~~' for c in cells]
+                    notes.append(
+                        f'* ⚠ **`{init}` at {frac:g} % learned nothing**: '
+                        + '; '.join(
+                            f'seed {seed} never predicted '
+                            + ', '.join(f'`{c}`' for c in classes)
+                            for seed, classes in sorted(flagged.items()))
+                        + ' although present in the test ground truth '
+                        '(PerClassIoUMetric `never_predicted`). Those '
+                        'classes score 0 and the row\'s metrics (struck '
+                        'through) are not a result: train longer or handle '
+                        'the class imbalance.')
                 own = spec.own_baseline(spec.init(init))
-                if own is None or own == init:
-                    cells.append('—')
-                else:
-                    cells.append(f'vs {own}: ' +
-                                 self._cell(self.compare(init, own, frac)))
                 best = spec.best_supervised
-                cells.append('—' if best == init else self._cell(
-                    self.compare(init, best, frac)))
-                lines.append('| ' + ' | '.join([f'{frac:g}%', init] + cells)
+                for prefix, ref in ((f'vs {own}: ', own), ('', best)):
+                    if ref is None or ref == init:
+                        cells.append('—')
+                        continue
+                    cell = prefix + self._cell(self.compare(init, ref, frac))
+                    if flagged or nothing(ref, frac):
+                        cell = '⚠ ' + cell
+                    cells.append(cell)
+                name = f'{init} ⚠' if flagged else init
+                lines.append('| ' + ' | '.join([f'{frac:g}%', name] + cells)
                              + ' |')
+        if notes:
+            lines += [''] + notes
         seeds = sorted({r['seed'] for r in self.records})
         lines += [
             '',
@@ -228,7 +279,33 @@ class StudyReport:
             'three or more seeds, a paired t-test over the seed means and a '
             '95 % bootstrap CI over seeds × images. A mean per-image '
             f'difference below {spec.practical_threshold:g} point(s) is "no '
-            'practical difference" whatever its p.'
+            'practical difference" whatever its p. ⚠: a row (or the row '
+            'it is compared with) that never predicted a class present in '
+            'the test ground truth.'
+        ]
+        return lines
+
+    def comparisons_section(self) -> List[str]:
+        """Head-to-head rows of ``study.comparisons`` (e.g. ussl_mm's
+        recipe vs the stock OpenMMLab recipe), per fraction."""
+        if not self.spec.comparisons:
+            return []
+        lines = [
+            '## Head-to-head comparisons', '',
+            f'| labels | row | reference | Δ {self.metric}, verdict |',
+            '|---|---|---|---|'
+        ]
+        for frac in self.fractions:
+            for init, ref in self.spec.comparisons:
+                if not self.runs(init, frac) or not self.runs(ref, frac):
+                    continue
+                lines.append(
+                    f'| {frac:g}% | {init} | {ref} | '
+                    f'{self._cell(self.compare(init, ref, frac))} |')
+        lines += [
+            '', 'Same statistics as the results table (Δ: dataset-level '
+            'difference, mean ± sd over the common seeds; verdict from the '
+            'per-image scores).', ''
         ]
         return lines
 
@@ -586,6 +663,7 @@ class StudyReport:
         self.write_csv()
         lines = [f'# Label-efficiency study: {self.spec.name}', '']
         lines += ['## Results', ''] + self.main_table() + ['']
+        lines += self.comparisons_section()
         lines += ['## Label-fraction curve', ''] + self.curve_section() + ['']
         lines += ['## Training of each run', ''] + self.training_section()
         lines += ['', '## Clinical measurements', '']

@@ -9,7 +9,7 @@ nothing.
 import difflib
 import os.path as osp
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -196,6 +196,8 @@ STUDY_KEYS = {
     'primary_metric': 'metric of the differences, statistics and plots',
     'practical_threshold': 'differences smaller than this (in '
     'primary_metric points) are "no practical difference"',
+    'comparisons': 'list of (row, reference row) pairs compared head to '
+    'head in the report, e.g. [("densecl", "stock_stock")]',
     'tsne': 'dict(enabled, split, max_images, perplexity)',
     'clinical': 'test every run with ClinicalMetric too (tools/test.py '
     '--clinical): region size and mean intensity errors',
@@ -250,6 +252,7 @@ class StudySpec:
         default_factory=lambda: ['mIoU', 'mDice'])
     primary_metric: str = 'mDice'
     practical_threshold: float = 1.0
+    comparisons: List[Tuple[str, str]] = field(default_factory=list)
     tsne: TSNE = field(default_factory=TSNE)
     clinical: bool = True
     source: str = '<study>'
@@ -432,6 +435,17 @@ class StudySpec:
                     f'{path}: study.{key}={value!r} uses pretraining '
                     f'{self.init(value).pretrain!r}; it must be a row '
                     'without pretraining.')
+        pairs = []
+        for pair in self.comparisons:
+            if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                    or any(n not in names for n in pair) or
+                    pair[0] == pair[1]):
+                raise StudyConfigError(
+                    f'{path}: study.comparisons must be a list of (row, '
+                    f'reference) pairs of two different initialisations '
+                    f'{names}; got {pair!r}.')
+            pairs.append(tuple(pair))
+        self.comparisons = pairs
         if not self.label_fractions:
             raise StudyConfigError(f'{path}: study.label_fractions is empty')
         for f in self.label_fractions:
