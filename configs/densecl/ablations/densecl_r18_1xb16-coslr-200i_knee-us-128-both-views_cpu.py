@@ -1,0 +1,39 @@
+# Recipe ablation (configs/study/recipe_ablation_knee_us.py): BOTH view
+# families: mmpretrain's MoCo v2 ImageNet views (crop, colour jitter, blur,
+# flip; see ...-in1k-views_cpu.py) plus ussl_mm's ultrasound depth gain and
+# speckle noise in place of the random grayscale; everything else as
+# densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py.
+_base_ = [
+    '../../_base_/models/densecl_r50.py',
+    '../../_base_/datasets/knee-us_2view-128.py',
+    '../../_base_/schedules/sgd_coslr-200i.py',
+    '../../_base_/default_runtime.py',
+]
+
+# As densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py (listed again, not
+# inherited, to stay within three files of inheritance).
+model = dict(
+    queue_len=256,
+    momentum=0.01,
+    backbone=dict(depth=18),
+    neck=dict(in_channels=512, hid_channels=512))
+default_hooks = dict(
+    logger=dict(interval=10), checkpoint=dict(interval=200, max_keep_ckpts=1))
+
+view_pipeline = [
+    dict(type='RandomResizedCrop', scale=128, crop_ratio_range=(0.2, 1.),
+         backend='pillow'),
+    dict(type='RandomApply',
+         transforms=[
+             dict(type='ColorJitter', brightness=0.4, contrast=0.4,
+                  saturation=0.4, hue=0.1)
+         ],
+         prob=0.8),
+    dict(type='USDepthGain', prob=0.5, slope=(-0.4, 0.4)),
+    dict(type='USSpeckleNoise', prob=0.5, sigma=(0.05, 0.2)),
+    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf',
+         prob=0.5),
+    dict(type='RandomFlip', prob=0.5),
+]
+train_dataloader = _base_.train_dataloader
+train_dataloader.dataset.pipeline[1].transforms = [view_pipeline]
