@@ -14,13 +14,13 @@ Example::
     python tools/train.py CONFIG --resume               # latest in work dir
     python tools/train.py CONFIG --resume work_dirs/x/iter_100.pth
 """
-from ussl_mm.apis import build_train_runner, parse_train_args
+from ussl_mm.apis import build_train_runner, parse_train_args, run_train
 
 
 def main():
     args = parse_train_args()
     runner = build_train_runner(args)
-    runner.train()
+    run_train(runner)
 
 
 if __name__ == '__main__':

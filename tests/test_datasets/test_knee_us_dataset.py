@@ -42,12 +42,16 @@ def test_build_from_config_and_label_fraction(knee_root):
                   for d in five.load_data_list()) == sorted(names)
     sample = five[0]
     x = sample['inputs']
-    assert tuple(x.shape) == (3, 256, 256)  # crop of the GPU-scale config
     seg = sample['data_samples'].gt_sem_seg.data
+    # The 64 px images are rescaled by 0.5-2x at their native scale, then
+    # cropped to at most the GPU-scale 256 px: image and mask stay aligned.
+    assert x.shape[0] == 3 and tuple(x.shape[1:]) == tuple(seg.shape[-2:])
+    assert 32 <= x.shape[1] <= 128 and 32 <= x.shape[2] <= 128
     assert set(np.unique(seg.numpy())) <= {0, 1, 255}
     val = DATASETS.build(_cfg(knee_root, 'val'))
     v = val[0]
-    assert tuple(v['inputs'].shape) == (3, 256, 256)
+    # Tested at the native scale: neither image nor mask is resized.
+    assert tuple(v['inputs'].shape) == (3, 64, 64)
     assert tuple(v['data_samples'].gt_sem_seg.data.shape[-2:]) == (64, 64)
     with pytest.raises(ValueError, match='not both'):
         DATASETS.build(_cfg(knee_root, label_fraction=5,

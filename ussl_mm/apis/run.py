@@ -18,7 +18,9 @@ import os.path as osp
 import shlex
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
+import torch
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_distributed, is_main_process
 
 from ..utils import enable_amp, load_checkpoint_strict, strip_collate_scope
 
@@ -420,8 +422,33 @@ def build_test_runner(args: argparse.Namespace):
     return runner
 
 
+def _shutdown_dist() -> None:
+    """Leave the process group together (multi-process runs only).
+
+    A rank that exits while another still talks to it makes gloo abort the
+    survivor ("Connection closed by peer", SIGABRT): every rank waits at a
+    barrier, then the group is destroyed before the interpreter exits.
+    """
+    if is_distributed():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
+def run_train(runner) -> None:
+    """``runner.train()``, then a clean multi-process shutdown.
+
+    Args:
+        runner (mmengine.runner.Runner): From :func:`build_train_runner`.
+    """
+    runner.train()
+    _shutdown_dist()
+
+
 def run_test(runner) -> Dict[str, float]:
     """``runner.test()``, then write ``<work_dir>/test_metrics.json``.
+
+    With several processes the metrics (computed once on the gathered
+    results, identical on every rank) are written by rank 0 only.
 
     Args:
         runner (mmengine.runner.Runner): From :func:`build_test_runner`.
@@ -430,11 +457,13 @@ def run_test(runner) -> Dict[str, float]:
         dict[str, float]: The metrics.
     """
     metrics = {k: float(v) for k, v in runner.test().items()}
-    os.makedirs(runner.work_dir, exist_ok=True)
-    out = osp.join(runner.work_dir, 'test_metrics.json')
-    with open(out, 'w', encoding='utf-8') as f:
-        json.dump(metrics, f, indent=2)
-    runner.logger.info(f'Metrics written to {out}')
+    if is_main_process():
+        os.makedirs(runner.work_dir, exist_ok=True)
+        out = osp.join(runner.work_dir, 'test_metrics.json')
+        with open(out, 'w', encoding='utf-8') as f:
+            json.dump(metrics, f, indent=2)
+        runner.logger.info(f'Metrics written to {out}')
+    _shutdown_dist()
     return metrics
 
 
