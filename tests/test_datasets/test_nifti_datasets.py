@@ -1,5 +1,6 @@
 """NIfTI slice datasets built from tiny volumes written on the fly."""
 import os
+import os.path as osp
 
 import nibabel as nib
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from mmengine.registry import DefaultScope
 from mmseg.registry import DATASETS
 
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 AFFINE = np.diag([0.5, 0.5, 2.0, 1.0])
 
 
@@ -164,3 +166,38 @@ def test_pipeline_feeds_pretraining_and_segmentation(nifti_root):
     t = ContextRestorationCorruption(patch_size=4, num_precomputed=2)
     r = t(build(type='NiftiMRIDataset', data_root=str(nifti_root))[0])
     assert r['img'].dtype == np.float32 and r['gt_img'].shape == (12, 10, 3)
+
+
+@pytest.mark.parametrize('mod,scale', [('mri', 128), ('ct', 128),
+                                       ('mri', 256), ('ct', 256)])
+def test_test_pipeline_packs_the_slice_position(nifti_root, mod, scale):
+    """The NIfTI bases' val/test pipeline packs slice_idx and slice_axis
+    (ClinicalMetric re-reads the raw slice with them) and keeps the slice
+    unresized (native-resolution test)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(
+        REPO_ROOT, f'configs/_base_/datasets/nifti-{mod}_seg-{scale}.py'))
+    ds_cfg = dict(cfg.test_dataloader.dataset, data_root=str(nifti_root),
+                  data_prefix=dict(img_path='img_dir/train',
+                                   seg_map_path='ann_dir/train'),
+                  slice_axis=1)
+    sample = build(**ds_cfg)[13]['data_samples']
+    assert sample.slice_idx == 3 and sample.slice_axis == 1
+    assert sample.img_shape == (12, 6) == sample.gt_sem_seg.shape
+    assert cfg.data_preprocessor.test_cfg == dict(size_divisor=16)
+
+
+def test_data_info_has_slice_axis_and_labels_are_checked(nifti_root):
+    ds = build(type='NiftiMRIDataset', data_root=str(nifti_root),
+               slice_axis=0)
+    assert ds.get_data_info(5)['slice_axis'] == 0
+    assert ds.get_data_info(5)['slice_idx'] == 5
+    mask = np.zeros((12, 10, 6), np.uint8)
+    mask[1, 1, 1], mask[2, 2, 2] = 3, 255
+    _write(str(nifti_root / 'ann_dir/train/v1.nii.gz'), mask)
+    with pytest.raises(ValueError, match=r'v1\.nii\.gz holds the values '
+                       r'\[3\], but the dataset has 2 classes'):
+        build(type='NiftiMRIDataset', data_root=str(nifti_root))
+    ds = build(type='NiftiMRIDataset', data_root=str(nifti_root),
+               metainfo=dict(classes=('bg', 'a', 'b', 'c')))
+    assert ds.metainfo['classes'] == ('bg', 'a', 'b', 'c')

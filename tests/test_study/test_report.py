@@ -182,3 +182,40 @@ def test_clinical_table(spec_factory, tmp_path):
     assert cells[5] == 'n/a (0)'  # intensity undefined everywhere
     assert cells[6] == ('vs scratch: n/a (no image with a defined error in '
                         'both)')
+
+
+def test_a_run_that_learned_nothing_is_flagged(spec_factory, tmp_path):
+    """Issue 14: a row whose test run never predicted a class present in
+    the ground truth (PerClassIoUMetric ``never_predicted.<class>``) is
+    flagged, its metrics are struck through instead of shown as a result,
+    and the comparisons that involve it carry the flag."""
+    spec = spec_factory(label_fractions=[5])
+    scratch = _record(tmp_path, 'scratch', 5, 0, BASE)
+    scratch['metrics'].update({'never_predicted.effusion': 1,
+                               'never_predicted.background': 0,
+                               'never_predicted': 1, 'mDice3D': 49.5})
+    unet = _record(tmp_path, 'unet', 5, 0, BASE + 2)
+    unet['metrics'].update({'never_predicted.effusion': 0,
+                            'never_predicted': 0, 'mDice3D': 80.25})
+    dense = _record(tmp_path, 'densecl', 5, 0, BASE + 3, size=100.0)
+    md = build_report([scratch, unet, dense], spec)
+    lines = md.splitlines()
+    bad = [ln for ln in lines if ln.startswith('| 5% | scratch ⚠ |')]
+    assert len(bad) == 1, md
+    cells = [c.strip() for c in bad[0].strip('|').split('|')]
+    mdice = f'{float(np.mean(BASE)):.2f}'
+    assert f'~~{mdice}~~' in cells and mdice not in [
+        c for c in cells if not c.startswith('~~')]
+    assert '~~49.50~~' in cells  # per-volume Dice added to the table
+    assert ('⚠ **`scratch` at 5 % learned nothing**: seed 0 never predicted '
+            '`effusion`') in md
+    # the healthy rows are not struck through; a comparison with the flagged
+    # scratch carries the flag, the one with the healthy U-Net does not
+    good = [c.strip() for c in _row(md, 5, 'unet').strip('|').split('|')]
+    assert not any(c.startswith('~~') for c in good) and '80.25' in good
+    dense_cells = [c.strip()
+                   for c in _row(md, 5, 'densecl').strip('|').split('|')]
+    assert dense_cells[-2].startswith('⚠ vs scratch: +3.00')
+    assert dense_cells[-1].startswith('+1.00')
+    assert '| mDice3D |' in md.splitlines()[[
+        i for i, ln in enumerate(lines) if ln.startswith('| labels |')][0]]

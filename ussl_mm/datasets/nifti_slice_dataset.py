@@ -29,7 +29,16 @@ class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
     ``gt_seg_map`` the uint8 mask slice. There is no loading transform: the
     pipeline starts with geometric transforms. With ``test_mode=True`` the
     mask is kept at the slice's original size (metrics at native
-    resolution).
+    resolution). Each sample also carries ``volume_id``, ``slice_idx`` and
+    ``slice_axis``; list the last two in the ``meta_keys`` of
+    ``PackSegInputs`` so that ``ClinicalMetric`` can re-read the raw slice
+    (the NIfTI test pipelines of ``configs/_base_/datasets`` do).
+
+    Mask values are class indices of ``metainfo['classes']`` (255 =
+    ignore); any other value is refused with the file named. The default
+    classes are ``('background', 'foreground')``; a multi-class atlas gives
+    its own, e.g. ``metainfo=dict(classes=('background', 'caudate', ...),
+    palette=[...])``.
 
     Label fractions select *volumes* (patients), never slices: with
     ``label_fraction=p`` only the volume ids listed in
@@ -57,6 +66,19 @@ class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
         skip_empty_slices (bool): Drop slices whose mask has no foreground
             (fine-tuning only; refused with ``test_mode=True`` because test
             scores must cover every slice). Defaults to False.
+        min_fg_slice_ratio (float, optional): Foreground oversampling at
+            the slice level (fine-tuning only; refused with
+            ``test_mode=True``): every slice is listed, and each slice with
+            foreground is listed ``r`` times, the smallest whole ``r`` that
+            makes the foreground slices at least this share of the list
+            (e.g. 0.5 with 78 foreground and 284 empty slices: ``r = 4``,
+            312 of 596 entries). Unlike ``skip_empty_slices`` the model
+            still sees the empty slices (the negatives that keep it from
+            predicting structures where there are none); with
+            ``RandomForegroundCrop`` this approximates nnU-Net's 2-D
+            sampling, where a third of the samples is centred on
+            foreground and the rest is uniform over all slices. None lists
+            each slice once. Defaults to None.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
@@ -74,6 +96,7 @@ class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
                  label_fraction: Optional[float] = None,
                  split_dir: str = 'splits',
                  skip_empty_slices: bool = False,
+                 min_fg_slice_ratio: Optional[float] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
         if slice_axis not in (0, 1, 2):
@@ -84,6 +107,17 @@ class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
                 f'{type(self).__name__}: skip_empty_slices=True is refused '
                 'with test_mode=True: test metrics must cover every slice, '
                 'empty ones included. Set it only on the training dataset.')
+        if min_fg_slice_ratio is not None:
+            if not 0 < float(min_fg_slice_ratio) < 1:
+                raise ValueError(
+                    f'{type(self).__name__}: min_fg_slice_ratio must lie in '
+                    f'(0, 1) or be None, got {min_fg_slice_ratio!r}.')
+            if test_mode:
+                raise ValueError(
+                    f'{type(self).__name__}: min_fg_slice_ratio is refused '
+                    'with test_mode=True: test metrics must weigh every '
+                    'slice once. Set it only on the training dataset.')
+        self.min_fg_slice_ratio = min_fg_slice_ratio
         self.img_suffix = img_suffix
         self.seg_map_suffix = seg_map_suffix
         self.slice_axis = slice_axis
@@ -128,6 +162,20 @@ class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
     def normalise_volume(self, vol: np.ndarray) -> np.ndarray:
         """Map a raw volume (X, Y, Z) to float32 (X, Y, Z, 3)."""
 
+    def _check_labels(self, mask: np.ndarray, seg_path: str) -> None:
+        """Refuse mask values that name no class of ``metainfo``."""
+        classes = self.metainfo.get('classes') or ()
+        values = np.unique(mask)
+        bad = values[(values >= len(classes)) & (values != 255)]
+        if bad.size:
+            raise ValueError(
+                f'Mask {seg_path} holds the values {bad.tolist()}, but the '
+                f'dataset has {len(classes)} classes {tuple(classes)} (mask '
+                f'values 0..{len(classes) - 1}, 255 = ignore). Give the '
+                'dataset its classes, e.g. metainfo=dict(classes=(\'background'
+                '\', ...), palette=[...]) in the config, and the decode head '
+                'the same num_classes.')
+
     # ------------------------------------------------------------- listing
     def _selected_ids(self, ids: List[str]) -> List[str]:
         frac = self.label_fraction
@@ -164,9 +212,10 @@ class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
                 f'{img_dir}.')
         ids = [osp.basename(f)[:-len(self.img_suffix)] for f in files]
         ids = self._selected_ids(ids)
-        if self.skip_empty_slices and ann_dir is None:
-            raise ValueError(f'{type(self).__name__}: skip_empty_slices '
-                             'needs masks (data_prefix.seg_map_path).')
+        for flag in ('skip_empty_slices', 'min_fg_slice_ratio'):
+            if getattr(self, flag) and ann_dir is None:
+                raise ValueError(f'{type(self).__name__}: {flag} needs '
+                                 'masks (data_prefix.seg_map_path).')
         data_list = []
         n_skipped = 0
         for vid in ids:
@@ -189,6 +238,7 @@ class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
                         'They are not in the same space; resample the mask.')
                 mask = np.moveaxis(np.rint(mask).astype(np.uint8),
                                    self.slice_axis, 0)
+                self._check_labels(mask, seg_path)
                 self._masks[vid] = mask
             self._images[vid] = np.moveaxis(
                 self.normalise_volume(vol), self.slice_axis, 0)
@@ -198,19 +248,45 @@ class NiftiSliceDataset(BaseDataset, metaclass=ABCMeta):
                     continue
                 data_list.append(
                     dict(
+                        has_fg=bool(mask is not None and mask[s].any()),
                         img_path=img_path,
                         seg_map_path=seg_path,
                         volume_id=vid,
                         slice_idx=s,
+                        slice_axis=self.slice_axis,
                         reduce_zero_label=False,
                         seg_fields=[]))
+        n_slices = len(data_list)
+        repeat = self._fg_repeat(data_list)
+        if repeat > 1:
+            data_list = [
+                info for info in data_list
+                for _ in range(repeat if info['has_fg'] else 1)
+            ]
         print_log(
-            f'{type(self).__name__}: {len(ids)} volumes, {len(data_list)} '
+            f'{type(self).__name__}: {len(ids)} volumes, {n_slices} '
             f'slices along axis {self.slice_axis}'
             + (f', {n_skipped} empty slices skipped'
-               if self.skip_empty_slices else ''),
+               if self.skip_empty_slices else '')
+            + (f'; each of the {sum(i["has_fg"] for i in data_list) // repeat}'
+               f' slices with foreground listed {repeat} times '
+               f'(min_fg_slice_ratio={self.min_fg_slice_ratio}): '
+               f'{len(data_list)} entries' if repeat > 1 else ''),
             logger='current')
         return data_list
+
+    def _fg_repeat(self, data_list: List[dict]) -> int:
+        """Smallest whole repeat of the foreground slices that makes them
+        ``min_fg_slice_ratio`` of the list (1 when already so, or when no
+        slice has foreground)."""
+        ratio = self.min_fg_slice_ratio
+        n_fg = sum(info['has_fg'] for info in data_list)
+        if ratio is None or n_fg == 0:
+            return 1
+        n_empty = len(data_list) - n_fg
+        # r * n_fg / (r * n_fg + n_empty) >= ratio
+        return max(1, int(np.ceil(ratio * n_empty / ((1 - ratio) * n_fg)
+                                  - 1e-9)))
 
     def get_data_info(self, idx: int) -> dict:
         """Slice ``idx`` with its ``img`` (and ``gt_seg_map``) arrays."""

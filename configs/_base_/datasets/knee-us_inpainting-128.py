@@ -4,7 +4,7 @@ _base_ = ['./knee-us_inpainting-256.py']
 
 crop_size = (128, 128)
 train_pipeline = _base_.train_pipeline
-train_pipeline[1].scale = crop_size  # Resize
+train_pipeline[1].crop_size = crop_size  # RandomCrop
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,

@@ -1,7 +1,9 @@
 # Unlabelled knee-ultrasound images for inpainting pretraining (mmpretrain
 # scope), 256 px, batch 16 (GPU scale; the CPU scale is
-# knee-us_inpainting-128.py): LoadUSImage (gray -> 3 channels), resize to the
-# crop, lateral flip, then the corruption. The corruption runs on the uint8
+# knee-us_inpainting-128.py): LoadUSImage (gray -> 3 channels), a crop at
+# the native scale (mmpretrain's RandomCrop, zero-padded when the image is
+# smaller; the U-Net is fine-tuned at the native scale too), lateral flip,
+# then the corruption. The corruption runs on the uint8
 # image; the preprocessor then normalises corrupted input and clean target
 # (`gt_img`) with the same mean/std, so restoration swaps normalised patches
 # and context prediction's `fill=mean` is exactly 0 after normalisation.
@@ -17,7 +19,7 @@ std = [79.95, 79.95, 79.95]
 
 train_pipeline = [
     dict(type='LoadUSImage'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='RandomCrop', crop_size=crop_size, pad_if_needed=True),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='ContextRestorationCorruption', patch_size=32,
          sampling='poisson', min_area_ratio=0.25, num_precomputed=100),

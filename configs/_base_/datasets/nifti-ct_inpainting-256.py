@@ -14,8 +14,11 @@ std = [1.0, 1.0, 1.0]
 # Sweeps (one variable each) address the corruption by its pipeline index 1:
 #   --cfg-options train_dataloader.dataset.pipeline.1.patch_size=16
 #   --cfg-options train_dataloader.dataset.pipeline.1.sampling=random
+# Crops at the native scale (mmpretrain's RandomCrop, zero-padded = the
+# volume mean when a slice is smaller), as the U-Net is fine-tuned
+# (nifti-*_seg-*.py): the encoder learns the scale and aspect it will see.
 train_pipeline = [
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='RandomCrop', crop_size=crop_size, pad_if_needed=True),
     dict(type='ContextRestorationCorruption', patch_size=32,
          sampling='poisson', min_area_ratio=0.25, num_precomputed=100),
     dict(type='PackInputs', algorithm_keys=['gt_img', 'corruption_mask']),

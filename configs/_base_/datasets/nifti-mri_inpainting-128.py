@@ -4,7 +4,7 @@ _base_ = ['./nifti-mri_inpainting-256.py']
 
 crop_size = (128, 128)
 train_pipeline = _base_.train_pipeline
-train_pipeline[0].scale = crop_size  # Resize
+train_pipeline[0].crop_size = crop_size  # RandomCrop
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,

@@ -1,4 +1,5 @@
 
+from .foreground_crop import RandomForegroundCrop  # noqa: F401
 from .inpainting import (ContextPredictionCorruption,  # noqa: F401
                          ContextRestorationCorruption)
 from .loading import LoadUSAnnotations, LoadUSImage  # noqa: F401
