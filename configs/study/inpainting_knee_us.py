@@ -29,5 +29,6 @@ study = dict(
             config=_unet, pretrain='context_restoration')),
     baseline='scratch',
     best_supervised='scratch',
+    comparisons=[],
     schedule=dict(min_iters=500),
 )

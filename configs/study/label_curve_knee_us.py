@@ -1,5 +1,5 @@
 # The label-fraction curve: the quickstart's rows at 1, 5, 10, 25, 50 and
-# 100 % of the labels, 3 seeds each. The report plots the test mDice
+# 100 % of the labels, 3 seeds each. The report plots the test mIoU (the quickstart's primary metric)
 # against the label fraction (log x, mean ± sd over seeds, one line per
 # initialisation), gives the smallest fraction at which DenseCL matches
 # scratch trained on 100 % (and the best supervised row), and adds the

@@ -2,7 +2,7 @@
 # the unlabelled pool (12.5, 25, 50 and 100 % of the training images; the
 # pretraining schedule is the same number of iterations for every size),
 # each fine-tuned at 5 % and 100 % of the labels. Per label fraction the
-# report fits y = a * x^k + c (scipy curve_fit) to test mDice vs pool size
+# report fits y = a * x^k + c (scipy curve_fit) to test mIoU vs pool size
 # and prints a, k, c and the residual standard error (or why the fit is
 # ill-posed), with the plot.
 #

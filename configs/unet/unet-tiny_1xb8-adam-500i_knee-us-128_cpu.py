@@ -13,8 +13,9 @@ _base_ = [
 model = dict(
     backbone=_base_.unet_tiny,
     decode_head=dict(in_channels=16, in_index=3, channels=16))
-# Geometry only (crop and lateral flip, no intensity augmentation), the
-# inpainting study's fine-tuning recipe.
+# Geometry only: the base's RandomRescale + RandomCrop (entries 2-3), no
+# flip and no intensity augmentation (the inpainting study's fine-tuning
+# recipe, kept as measured).
 train_pipeline = _base_.train_pipeline[:4] + _base_.train_pipeline[-1:]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 default_hooks = dict(

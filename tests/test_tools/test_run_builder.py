@@ -13,7 +13,7 @@ from ussl_mm.apis import (build_test_runner, build_train_cfg,
                           build_train_runner, cfg_options_to_argv,
                           format_command, load_cfg, parse_test_args,
                           parse_train_args, run_test)
-from ussl_mm.apis.run import _leaf_datasets
+from ussl_mm.apis.run import leaf_datasets
 from ussl_mm.datasets.synthetic import generate_knee_us
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -50,7 +50,7 @@ def _roots(cfg):
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if loader:
-            roots += [d.get('data_root') for d in _leaf_datasets(
+            roots += [d.get('data_root') for d in leaf_datasets(
                 loader['dataset'])]
     return roots
 
@@ -86,7 +86,7 @@ def test_data_root_inside_dataset_wrappers(tmp_path):
     root = str(tmp_path / 'mine')
     (tmp_path / 'mine').mkdir()
     cfg = load_cfg(str(cfg_file), data_root=root)
-    leaves = list(_leaf_datasets(cfg.train_dataloader.dataset))
+    leaves = list(leaf_datasets(cfg.train_dataloader.dataset))
     assert len(leaves) == 2
     assert all(d['data_root'] == root for d in leaves)
     assert cfg.train_dataloader.dataset.datasets[0].times == 2

@@ -144,18 +144,18 @@ def parse_test_args(argv: Optional[Sequence[str]] = None
 
 
 # ---------------------------------------------------------------- data root
-def _leaf_datasets(ds: Any) -> Iterator[dict]:
+def leaf_datasets(ds: Any) -> Iterator[dict]:
     """The dataset dicts that read files: wrappers (``ConcatDataset``'s
     ``datasets``, ``RepeatDataset``/``ClassBalancedDataset``'s ``dataset``)
     are opened recursively."""
     if isinstance(ds, (list, tuple)):
         for d in ds:
-            yield from _leaf_datasets(d)
+            yield from leaf_datasets(d)
     elif isinstance(ds, dict):
         if 'datasets' in ds:
-            yield from _leaf_datasets(ds['datasets'])
+            yield from leaf_datasets(ds['datasets'])
         elif 'dataset' in ds:
-            yield from _leaf_datasets(ds['dataset'])
+            yield from leaf_datasets(ds['dataset'])
         else:
             yield ds
 
@@ -197,7 +197,7 @@ def set_data_root(cfg: Config, data_root: str,
         loader = cfg.get(name)
         if not isinstance(loader, dict) or 'dataset' not in loader:
             continue
-        for i, ds in enumerate(_leaf_datasets(loader['dataset'])):
+        for i, ds in enumerate(leaf_datasets(loader['dataset'])):
             ds['data_root'] = data_root
             reached.append(f'{name}.dataset[{i}].data_root')
     if len(reached) == 1:

@@ -46,8 +46,14 @@ def prepare_study_data(spec: StudySpec,
 
 
 # ------------------------------------------------------- dataset statistics
+#: Dataset arguments that change which files and labels the statistics see.
+_STATS_DATASET_KEYS = ('mask_values', 'img_suffix', 'seg_map_suffix',
+                       'ignore_index')
+
+
 def study_data_stats(spec: StudySpec,
-                     log: Callable[[str], None] = print) -> Dict:
+                     log: Callable[[str], None] = print,
+                     dataset_cfg: Optional[Dict] = None) -> Dict:
     """The gray-level statistics of the study's data (train split), computed
     once by :func:`ussl_mm.datasets.stats.compute_dataset_stats` and cached in
     ``<work_dir>/dataset_stats.json``.
@@ -55,6 +61,11 @@ def study_data_stats(spec: StudySpec,
     Args:
         spec (StudySpec): The study.
         log (callable): Progress printer. Defaults to ``print``.
+        dataset_cfg (dict, optional): The fine-tuning train dataset, whose
+            ``mask_values``, ``img_suffix``, ``seg_map_suffix`` and
+            ``ignore_index`` the scan uses, so that it reads the files and
+            labels the runs read (e.g. 0/255 masks with ``mask_values``).
+            Defaults to None (the scan's defaults).
 
     Returns:
         dict: At least ``mean`` and ``std`` (gray levels, 0-255), plus
@@ -68,7 +79,12 @@ def study_data_stats(spec: StudySpec,
             return stats
     from ussl_mm.datasets.stats import compute_dataset_stats
     log(f'[study] computing the gray mean/std of {spec.data_root}')
-    stats = dict(compute_dataset_stats(spec.data_root))
+    kwargs = {
+        k: dataset_cfg[k]
+        for k in _STATS_DATASET_KEYS
+        if dataset_cfg is not None and dataset_cfg.get(k) is not None
+    }
+    stats = dict(compute_dataset_stats(spec.data_root, **kwargs))
     for key in ('mean', 'std'):
         if key not in stats:
             raise KeyError(

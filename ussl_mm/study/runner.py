@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional
 from ..apis import (build_test_runner, build_train_runner, cfg_options_to_argv,
                     format_command, load_cfg, parse_test_args,
                     parse_train_args, run_test)
-from ..apis.run import CLINICAL_FILE
+from ..apis.run import CLINICAL_FILE, leaf_datasets
 from .data import (count_train_images, normalisation_options,
                    pretrain_subset_options, study_data_stats)
 from .spec import Initialisation, Pretraining, StudySpec
@@ -180,8 +180,19 @@ class LabelEfficiencyStudy:
         if not self.spec.data_stats:
             return None
         if self._stats is None:
-            self._stats = study_data_stats(self.spec, self.log)
+            self._stats = study_data_stats(
+                self.spec, self.log, dataset_cfg=self._train_dataset_cfg())
         return self._stats
+
+    def _train_dataset_cfg(self) -> Optional[Dict]:
+        """The first fine-tuning row's train dataset (for the statistics'
+        mask values and suffixes), or None when no row has a config."""
+        for init in self.spec.initialisations:
+            if init.config:
+                cfg = self._cfg(init.config, init.cfg_options)
+                leaves = list(leaf_datasets(cfg.train_dataloader.dataset))
+                return leaves[0] if leaves else None
+        return None
 
     def _stats_options(self, config: str, options: Dict,
                        wanted: bool) -> Dict:
