@@ -219,3 +219,31 @@ def test_a_run_that_learned_nothing_is_flagged(spec_factory, tmp_path):
     assert dense_cells[-1].startswith('+1.00')
     assert '| mDice3D |' in md.splitlines()[[
         i for i, ln in enumerate(lines) if ln.startswith('| labels |')][0]]
+
+
+def test_verdict_follows_the_printed_delta(spec_factory, tmp_path):
+    """A dataset-level Δ above the practical threshold is never called "no
+    practical difference" because the per-image scores (diluted by images
+    that score alike in both rows) differ by less: the quickstart printed
+    "-4.52: no practical difference" before."""
+    spec = spec_factory(label_fractions=[5])
+    scratch = _record(tmp_path, 'scratch', 5, 0, BASE)
+    # per-image Dice 0.5 lower on every image (< 1 point), but the dataset
+    # mDice 4.5 lower
+    dense = _record(tmp_path, 'densecl', 5, 0, BASE - 0.5,
+                    mdice=float(np.mean(BASE)) - 4.5)
+    unet = _record(tmp_path, 'unet', 5, 0, BASE)
+    md = build_report([scratch, dense, unet], spec)
+    own = [c.strip() for c in _row(md, 5, 'densecl').strip('|').split('|')
+           ][-2]
+    assert own.startswith('vs scratch: -4.50: inconclusive (one seed), '
+                          'per-image mean Δ -0.50 (p = '), own
+    assert 'no practical difference' not in own
+    # and a small dataset-level Δ stays "no practical difference"
+    close = _record(tmp_path, 'densecl', 5, 1, BASE - 0.5,
+                    mdice=float(np.mean(BASE)) - 0.5)
+    close['seed'] = 0
+    md = build_report([scratch, close, unet], spec)
+    own = [c.strip() for c in _row(md, 5, 'densecl').strip('|').split('|')
+           ][-2]
+    assert own.startswith('vs scratch: -0.50: no practical difference'), own

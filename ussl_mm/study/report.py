@@ -192,7 +192,29 @@ class StudyReport:
         p = f'p = {_p(comp.p)}{comp.stars} {comp.label}'
         if comp.n_seeds >= 3 and not math.isnan(comp.ci_low):
             p += f'; CI [{comp.ci_low:+.2f}, {comp.ci_high:+.2f}]'
-        return f'{text}: {comp.verdict} ({p})'
+        return f'{text}: {self._verdict(mean, comp)} ({p})'
+
+    def _verdict(self, delta: float, comp) -> str:
+        """The verdict of the Δ printed beside it.
+
+        The practical threshold applies to that Δ (the dataset-level
+        primary metric); the per-image test only says whether it is
+        consistent. The per-image mean difference can be far smaller than
+        the dataset-level one (images without foreground score alike in
+        both rows): then, or when the two disagree in sign, the verdict is
+        "inconclusive", never "no practical difference" next to a Δ above
+        the threshold.
+        """
+        if abs(delta) < self.spec.practical_threshold:
+            return 'no practical difference'
+        per_image = f'per-image mean Δ {comp.mean_diff:+.2f}'
+        if (comp.verdict == 'no practical difference'
+                or (comp.mean_diff > 0) != (delta > 0)):
+            scope = '' if comp.n_seeds >= 3 else (
+                ' (one seed)' if comp.n_seeds == 1 else
+                f' ({comp.n_seeds} seeds)')
+            return f'inconclusive{scope}, {per_image}'
+        return comp.verdict
 
     # ------------------------------------------------------------ sections
     def main_table(self) -> List[str]:
