@@ -46,7 +46,8 @@ study = dict(
     schedule=dict(epochs=None, min_iters=0, num_vals=2, save_best='mDice'),
     finetune_cfg_options=dict(),
     report_metrics=['mIoU', 'mDice', 'mDice3D'] +
-    [f'Dice.{c}' for c in _classes] + [f'Dice3D.{c}' for c in _classes],
+    [f'Dice.{c}' for c in _classes] + [f'Dice3D.{c}' for c in _classes] +
+    ['Dice.structures', 'Dice3D.structures'],
     primary_metric='mDice',
     practical_threshold=1.0,
     clinical=True,

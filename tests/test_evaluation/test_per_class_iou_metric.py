@@ -151,3 +151,51 @@ def test_per_volume_absent_class_left_out_of_mean():
     assert 'mDice3D' not in off.evaluate(1)
     with pytest.raises(ValueError, match='per_volume'):
         PerClassIoUMetric(per_volume='yes')
+
+
+def test_class_groups_merge_confused_classes():
+    # Two structures, each 2 px; every pixel of class 1 is predicted as
+    # class 2: per class, Dice 0 (class 1) and 2*2/(2+4)=66.67 (class 2);
+    # merged, both structures are found: Dice 100. One ignored pixel (255)
+    # predicted as a structure counts nowhere.
+    gt = [[1, 1, 0, 0], [2, 2, 0, 255]]
+    pr = [[2, 2, 0, 0], [2, 2, 0, 1]]
+    metric = PerClassIoUMetric(
+        iou_metrics=['mIoU', 'mDice'],
+        class_groups=dict(structures=['a', 'b']))
+    metric.dataset_meta = dict(classes=('background', 'a', 'b'))
+    metric.process({}, [_sample(pr, gt, 'v.nii.gz')])
+    out = metric.evaluate(1)
+    assert out['Dice.a'] == pytest.approx(0.0)
+    assert out['Dice.b'] == pytest.approx(round(4 / 6 * 100, 2))
+    assert out['Dice.structures'] == pytest.approx(100.0)
+    assert out['IoU.structures'] == pytest.approx(100.0)
+    assert out['Dice3D.structures'] == pytest.approx(100.0)
+
+
+def test_class_groups_with_a_partial_miss_and_two_volumes():
+    # Volume u: group gt 4 px, pred covers 2 -> Dice 2*2/(4+2) = 66.67.
+    # Volume w: group absent from both -> left out of the 3-D mean.
+    gt_u = [[1, 2, 2, 1], [0, 0, 0, 0]]
+    pr_u = [[1, 1, 0, 0], [0, 0, 0, 0]]
+    empty = [[0, 0, 0, 0], [0, 0, 0, 0]]
+    metric = PerClassIoUMetric(
+        iou_metrics=['mIoU', 'mDice'], class_groups={'fg': ['a', 'b']})
+    metric.dataset_meta = dict(classes=('background', 'a', 'b'))
+    metric.process({}, [_sample(pr_u, gt_u, 'u.nii.gz')])
+    metric.process({}, [_sample(empty, empty, 'w.nii.gz')])
+    out = metric.evaluate(2)
+    assert out['Dice.fg'] == pytest.approx(round(4 / 6 * 100, 2))
+    assert out['IoU.fg'] == pytest.approx(50.0)
+    assert out['Dice3D.fg'] == pytest.approx(round(4 / 6 * 100, 2))
+
+
+@pytest.mark.parametrize('groups, match', [
+    ({'fg': ['a', 'nope']}, r"names \['nope'\].*classes are"),
+    ({'a': ['a', 'b']}, 'also a class name'),
+])
+def test_class_groups_refuse_unknown_or_clashing_names(groups, match):
+    metric = PerClassIoUMetric(class_groups=groups)
+    metric.dataset_meta = dict(classes=('background', 'a', 'b'))
+    with pytest.raises(ValueError, match=match):
+        metric.process({}, [_sample([[0]], [[0]], 'x.png')])

@@ -73,6 +73,13 @@ class PerClassIoUMetric(IoUMetric):
       is absent from both prediction and label are left out of that mean),
       ``mDice3D`` the mean of ``Dice3D`` over classes (as ``mDice`` is over
       ``Dice``). The slice-pooled ``IoU``/``Dice`` values stay as they are.
+    - ``IoU.<group>``, ``Dice.<group>`` (and ``Dice3D.<group>`` for volumes)
+      for each entry of ``class_groups``: its classes merged into one region
+      (a pixel is in the group when its label is any of them), e.g. "any of
+      the three nuclei". Whether a model finds the structures at all and
+      whether it tells them apart are different questions: a group Dice far
+      above the mean of its classes' Dice means the classes are confused
+      with each other.
 
     Args:
         per_image_file (str, optional): JSON file to write one record per
@@ -89,6 +96,9 @@ class PerClassIoUMetric(IoUMetric):
             None and ``per_image_file`` is set, it is
             ``<per_image_file without .json>_per_volume.json``.
             Defaults to None.
+        class_groups (dict, optional): Group name -> class names, each group
+            scored as one merged region (see above). Names must not clash
+            with class names. Defaults to None.
         **kwargs: Passed to :class:`~mmseg.evaluation.IoUMetric`, e.g.
             ``iou_metrics=['mIoU', 'mDice']``.
     """
@@ -97,8 +107,13 @@ class PerClassIoUMetric(IoUMetric):
                  per_image_file: Optional[str] = None,
                  per_volume: Optional[bool] = None,
                  per_volume_file: Optional[str] = None,
+                 class_groups: Optional[Dict[str, Sequence[str]]] = None,
                  **kwargs):
         super().__init__(**kwargs)
+        self.class_groups = {
+            str(k): list(v)
+            for k, v in (class_groups or {}).items()
+        }
         if per_volume not in (None, True, False):
             raise ValueError('PerClassIoUMetric: per_volume must be None '
                              f'(auto), True or False, got {per_volume!r}.')
@@ -121,7 +136,42 @@ class PerClassIoUMetric(IoUMetric):
             meta = {'img_path': sample.get('img_path', '')}
             if sample.get('slice_idx') is not None:
                 meta['slice_idx'] = int(sample['slice_idx'])
+            if self.class_groups:
+                meta['groups'] = self._group_areas(sample)
             self.results[i] = tuple(self.results[i]) + (meta, )
+
+    def _group_indices(self) -> Dict[str, List[int]]:
+        classes = list(self.dataset_meta['classes'])
+        out = {}
+        for name, members in self.class_groups.items():
+            if name in classes:
+                raise ValueError(
+                    f'PerClassIoUMetric: class_groups name {name!r} is also a '
+                    f'class name; rename the group (classes: {classes}).')
+            unknown = [m for m in members if m not in classes]
+            if unknown or not members:
+                raise ValueError(
+                    f'PerClassIoUMetric: class_groups[{name!r}] = {members} '
+                    f'names {unknown or "no"} class(es) of the dataset; its '
+                    f'classes are {classes}.')
+            out[name] = [classes.index(m) for m in members]
+        return out
+
+    def _group_areas(self, sample: dict) -> Dict[str, tuple]:
+        """mmseg's four areas of each group, as a two-class problem (index
+        1 = the group) through ``IoUMetric.intersect_and_union``."""
+        pred = sample['pred_sem_seg']['data'].squeeze()
+        label = sample['gt_sem_seg']['data'].squeeze().to(pred)
+        out = {}
+        for name, idx in self._group_indices().items():
+            members = torch.tensor(idx, dtype=pred.dtype, device=pred.device)
+            pred_g = torch.isin(pred, members).to(pred)
+            label_g = torch.where(label == self.ignore_index, label,
+                                  torch.isin(label, members).to(label))
+            out[name] = tuple(
+                a[1:].cpu() for a in self.intersect_and_union(
+                    pred_g, label_g, 2, self.ignore_index))
+        return out
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """IoUMetric's metrics plus the keys listed in the class docstring."""
@@ -140,9 +190,24 @@ class PerClassIoUMetric(IoUMetric):
             out[f'Dice.{name}'] = float(
                 np.round(per_class['Dice'][i] * 100, 2))
         out.update(self._never_predicted(totals[2], totals[3], class_names))
+        group_areas = {
+            name: [m['groups'][name] for m in metas]
+            for name in self.class_groups
+        }
+        for name, g_areas in group_areas.items():
+            g = self.total_area_to_metrics(
+                *_as_float64(*(sum(a) for a in zip(*g_areas))),
+                metrics=['mIoU', 'mDice'])
+            out[f'IoU.{name}'] = float(np.round(g['IoU'][0] * 100, 2))
+            out[f'Dice.{name}'] = float(np.round(g['Dice'][0] * 100, 2))
         volumes = self._group_volumes(areas, metas)
         if volumes:
             out.update(self._per_volume_dice(volumes, class_names))
+            for name, g_areas in group_areas.items():
+                g_volumes = self._group_volumes(g_areas, metas)
+                dice = [self._volume_dice(s)[0] for s in g_volumes.values()]
+                out[f'Dice3D.{name}'] = float(
+                    np.round(nanmean(dice) * 100, 2))
         if is_main_process():
             if self.per_image_file:
                 self._write_per_image(areas, metas, class_names)
