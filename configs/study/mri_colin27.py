@@ -16,7 +16,7 @@
 # gives per-class Dice over the test slices (slice-pooled) and per volume
 # (Dice3D), and flags a row that never predicted a structure.
 _unet = ('configs/context_restoration/benchmarks/'
-         'unet-tiny_1xb8-adam-500i_mri-colin27-128_context-restoration_cpu.py')
+         'unet-tiny_1xb8-adam-2000i_mri-colin27-128_context-restoration_cpu.py')
 _classes = ['caudate', 'putamen', 'thalamus']
 study = dict(
     name='mri_colin27',

@@ -16,7 +16,7 @@ from mmseg.registry import DATASETS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = 'tools/dataset_converters/mricron_to_layout.py'
-EXAMPLE = 'configs/unet/unet-tiny_1xb8-adam-500i_mri-colin27-128_cpu.py'
+EXAMPLE = 'configs/unet/unet-tiny_1xb8-adam-2000i_mri-colin27-128_cpu.py'
 TEMPLATES = '/usr/share/mricron/templates'
 # RAS+, 1 mm, x = -4..+4 mm: the grid is centred on x = 0 like Colin27's.
 AFFINE = np.array([[1., 0, 0, -4], [0, 1, 0, -3], [0, 0, 1, -2],

@@ -18,7 +18,7 @@ and the Dice of each foreground class present in it.
 Example (the real-MRI worked example, docs/mri_example.md)::
 
     python tools/analysis_tools/overlay_slices.py \\
-        configs/unet/unet-tiny_1xb8-adam-500i_mri-colin27-128_cpu.py \\
+        configs/unet/unet-tiny_1xb8-adam-2000i_mri-colin27-128_cpu.py \\
         work_dirs/mri_colin27/runs/scratch_100pct_seed0/best_mDice_iter_500.pth \\
         --out work_dirs/mri_colin27/overlay_scratch.png
 """
