@@ -173,18 +173,24 @@ def test_class_groups_merge_confused_classes():
     assert out['Dice3D.structures'] == pytest.approx(100.0)
 
 
-def test_class_groups_with_a_partial_miss_and_two_volumes():
+def test_class_groups_with_a_partial_miss_and_two_volumes(tmp_path):
     # Volume u: group gt 4 px, pred covers 2 -> Dice 2*2/(4+2) = 66.67.
     # Volume w: group absent from both -> left out of the 3-D mean.
     gt_u = [[1, 2, 2, 1], [0, 0, 0, 0]]
     pr_u = [[1, 1, 0, 0], [0, 0, 0, 0]]
     empty = [[0, 0, 0, 0], [0, 0, 0, 0]]
+    per_image = tmp_path / 'per_image.json'
     metric = PerClassIoUMetric(
-        iou_metrics=['mIoU', 'mDice'], class_groups={'fg': ['a', 'b']})
+        iou_metrics=['mIoU', 'mDice'], class_groups={'fg': ['a', 'b']},
+        per_image_file=str(per_image))
     metric.dataset_meta = dict(classes=('background', 'a', 'b'))
     metric.process({}, [_sample(pr_u, gt_u, 'u.nii.gz')])
     metric.process({}, [_sample(empty, empty, 'w.nii.gz')])
     out = metric.evaluate(2)
+    recs = json.loads(per_image.read_text())
+    assert recs[0]['Dice.fg'] == pytest.approx(4 / 6 * 100)
+    assert recs[1]['Dice.fg'] is None  # absent in both: undefined
+    assert 'groups' not in recs[0]
     assert out['Dice.fg'] == pytest.approx(round(4 / 6 * 100, 2))
     assert out['IoU.fg'] == pytest.approx(50.0)
     assert out['Dice3D.fg'] == pytest.approx(round(4 / 6 * 100, 2))

@@ -272,11 +272,16 @@ class PerClassIoUMetric(IoUMetric):
         for area, meta in zip(areas, metas):
             values = self.total_area_to_metrics(
                 *_as_float64(*area), metrics=['mIoU', 'mDice'])
-            rec = dict(meta)
+            rec = {k: v for k, v in meta.items() if k != 'groups'}
             for i, name in enumerate(class_names):
                 rec[f'IoU.{name}'] = self._percent_or_none(values['IoU'][i])
                 rec[f'Dice.{name}'] = self._percent_or_none(
                     values['Dice'][i])
+            for name, g_area in meta.get('groups', {}).items():
+                g = self.total_area_to_metrics(
+                    *_as_float64(*g_area), metrics=['mIoU', 'mDice'])
+                rec[f'IoU.{name}'] = self._percent_or_none(g['IoU'][0])
+                rec[f'Dice.{name}'] = self._percent_or_none(g['Dice'][0])
             records.append(rec)
         self._dump(records, self.per_image_file, 'per-image', 'images')
 
