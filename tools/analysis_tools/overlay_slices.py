@@ -216,7 +216,8 @@ def overlay(cfg,
         scores = ', '.join(
             f'{classes[c]} {_dice(pred, gt, c):.0f}'
             for c in range(1, len(classes)) if (gt == c).any())
-        title = f'{name}' + (f' (Dice {scores})' if scores else '')
+        # Two lines: one long line runs into the neighbouring rows.
+        title = name + (f'\nDice {scores}' if scores else '')
         rows.append(dict(index=idx, title=title))
         panels = [(gray, 'image'),
                   (_blend(gray, gt, palette, alpha), 'ground truth'),
