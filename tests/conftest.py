@@ -29,3 +29,21 @@ def tiny_image_folder(tmp_path):
         img = rng.integers(0, 255, (40, 40), dtype=np.uint8)
         cv2.imwrite(str(folder / f'img_{i:02d}.png'), img)
     return folder
+
+
+@pytest.fixture(scope='session')
+def load_tool():
+    """Import a script under ``tools/`` as a module, e.g.
+    ``load_tool('analysis_tools/overlay_slices.py')`` (they are scripts,
+    not a package)."""
+    import importlib.util
+
+    def _load(relpath: str):
+        path = osp.join(REPO_ROOT, 'tools', relpath)
+        name = osp.splitext(osp.basename(path))[0]
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return _load

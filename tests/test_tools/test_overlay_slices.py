@@ -1,7 +1,6 @@
 """tools/analysis_tools/overlay_slices.py: rows spread over the items with
 foreground, one PNG of image | ground truth | prediction with per-class Dice
 in each row's title, strict checkpoint loading and clear errors."""
-import importlib.util
 import os.path as osp
 
 import cv2
@@ -15,16 +14,9 @@ from ussl_mm.apis import load_cfg
 from ussl_mm.datasets.synthetic import generate_knee_us
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'overlay_slices.py')
 CFG = osp.join(REPO_ROOT, 'configs', 'unet',
                'unet-tiny_1xb8-adam-500i_knee-us-128_cpu.py')
 
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('overlay_slices', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -47,8 +39,8 @@ def unet_ckpt(knee_root, tmp_path_factory):
     return path
 
 
-def test_pick_indices_spreads_over_foreground_items():
-    tool = _load_tool()
+def test_pick_indices_spreads_over_foreground_items(load_tool):
+    tool = load_tool('analysis_tools/overlay_slices.py')
     areas = [0, 0, 5, 0, 7, 9, 0, 3, 0, 0]
     # Inner quantiles of the items with foreground (2, 4, 5, 7): the thin
     # first and last slices of a structure are skipped.
@@ -59,8 +51,9 @@ def test_pick_indices_spreads_over_foreground_items():
         tool.pick_indices(areas, 0)
 
 
-def test_cli_writes_png_with_dice_titles(knee_root, unet_ckpt, tmp_path):
-    tool = _load_tool()
+def test_cli_writes_png_with_dice_titles(knee_root, unet_ckpt, tmp_path,
+                                         load_tool):
+    tool = load_tool('analysis_tools/overlay_slices.py')
     out = str(tmp_path / 'overlay.png')
     res = tool.main([
         CFG, unet_ckpt, '--data-root', knee_root, '--out', out,
@@ -80,8 +73,8 @@ def test_cli_writes_png_with_dice_titles(knee_root, unet_ckpt, tmp_path):
 
 
 def test_refuses_bad_indices_and_mismatched_checkpoint(
-        knee_root, unet_ckpt, tmp_path):
-    tool = _load_tool()
+        knee_root, unet_ckpt, tmp_path, load_tool):
+    tool = load_tool('analysis_tools/overlay_slices.py')
     with pytest.raises(IndexError, match='outside the 4 items'):
         tool.main([
             CFG, unet_ckpt, '--data-root', knee_root, '--out',
@@ -100,8 +93,8 @@ def test_refuses_bad_indices_and_mismatched_checkpoint(
 
 
 def test_palette_shorter_than_classes_is_refused(knee_root, unet_ckpt,
-                                                 tmp_path):
-    tool = _load_tool()
+                                                 tmp_path, load_tool):
+    tool = load_tool('analysis_tools/overlay_slices.py')
     with pytest.raises(ValueError, match='palette'):
         tool.main([
             CFG, unet_ckpt, '--data-root', knee_root, '--out',

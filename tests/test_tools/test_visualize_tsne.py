@@ -3,7 +3,6 @@ backbone -> features of a tiny generated set -> t-SNE PNG/NPZ/CSV; a
 fine-tuning config reads its test dataset; mismatched checkpoints are
 refused."""
 import csv
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -26,12 +25,6 @@ FINETUNE_CFG = osp.join(
     REPO_ROOT, 'configs', 'mocov2', 'benchmarks',
     'fcn_r18-d8_1xb8-250i_knee-us-128_mocov2_cpu.py')
 
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('visualize_tsne', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -88,11 +81,11 @@ def test_cli_writes_png_npz_csv(knee_root, moco_ckpt, tmp_path):
 
 
 def test_finetune_config_reads_its_test_dataset(knee_root, moco_ckpt,
-                                                tmp_path):
+                                                tmp_path, load_tool):
     # An mmseg (fine-tuning) config: images come from its test_dataloader
     # with the split folder replaced; the FCN R18 backbone takes the
     # pretraining checkpoint's `backbone.` strictly.
-    tool = _load_tool()
+    tool = load_tool('analysis_tools/visualize_tsne.py')
     res = tool.main([
         FINETUNE_CFG, moco_ckpt, '--split', 'train', 'val', '--data-root',
         knee_root, '--out', str(tmp_path / 'ft.png'), '--perplexity', '2',
@@ -111,8 +104,9 @@ def test_finetune_config_reads_its_test_dataset(knee_root, moco_ckpt,
     assert not np.allclose(rand['features'], res['features'])
 
 
-def test_refuses_mismatched_checkpoint(knee_root, moco_ckpt, tmp_path):
-    tool = _load_tool()
+def test_refuses_mismatched_checkpoint(knee_root, moco_ckpt, tmp_path,
+                                      load_tool):
+    tool = load_tool('analysis_tools/visualize_tsne.py')
     state = torch.load(moco_ckpt, map_location='cpu')['state_dict']
     # A grayscale (1-channel) stem: a shape mismatch.
     state['backbone.conv1.weight'] = state['backbone.conv1.weight'][:, :1]

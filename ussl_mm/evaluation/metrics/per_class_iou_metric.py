@@ -141,7 +141,12 @@ class PerClassIoUMetric(IoUMetric):
             self.results[i] = tuple(self.results[i]) + (meta, )
 
     def _group_indices(self) -> Dict[str, List[int]]:
+        """Class indices of each group, checked once per ``dataset_meta``
+        (it is set after construction, so not in ``__init__``)."""
         classes = list(self.dataset_meta['classes'])
+        cached = getattr(self, '_group_idx_cache', None)
+        if cached is not None and cached[0] == classes:
+            return cached[1]
         out = {}
         for name, members in self.class_groups.items():
             if name in classes:
@@ -155,6 +160,7 @@ class PerClassIoUMetric(IoUMetric):
                     f'names {unknown or "no"} class(es) of the dataset; its '
                     f'classes are {classes}.')
             out[name] = [classes.index(m) for m in members]
+        self._group_idx_cache = (classes, out)
         return out
 
     def _group_areas(self, sample: dict) -> Dict[str, tuple]:
