@@ -34,6 +34,23 @@ fi
 PY="$VENV/bin/python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 # torch/torchvision first: everything else is resolved against them.
+# The first install needs ~5.5 GB in the venv plus pip's unpacked copies in
+# TMPDIR; a full disk otherwise fails deep inside pip ("[Errno 28] No space
+# left on device") with no hint of where or how much.
+if ! "$PY" -c 'import torch' 2>/dev/null; then
+    need_gb=${USSL_MIN_FREE_GB:-8}
+    for dir in "$VENV" "${TMPDIR:-/tmp}"; do
+        free_gb=$(( $(df -Pk "$dir" | awk 'NR==2 {print $4}') / 1048576 ))
+        if [ "$free_gb" -lt "$need_gb" ]; then
+            log "ERROR: $free_gb GB free on the file system of $dir; the first"
+            log "  install of torch + mmcv needs about $need_gb GB there. Free"
+            log "  space (old venvs, work_dirs/ checkpoints), or put the venv"
+            log "  (USSL_VENV=...) or pip's temporary files (TMPDIR=...) on"
+            log "  another disk. USSL_MIN_FREE_GB=N changes the threshold."
+            exit 1
+        fi
+    done
+fi
 log "installing torch (first time: ~5.5 GB, a few minutes)"
 "$PY" -m pip install -q 'torch==2.14.1' 'torchvision==0.29.1' 'setuptools>=77,<81' wheel >&2
 log "installing mmcv (full, with ops)"
