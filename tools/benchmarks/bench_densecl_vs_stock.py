@@ -17,6 +17,15 @@ with the same threads) and the FLOPs of one DenseCL iteration
 views), and prints the fraction of the matmul rate the fastest DenseCL
 variant reaches. Compare speeds as ratios measured in one run, never
 across machines or sessions.
+
+**The bound.** ussl_mm's ``--amp`` step does the same convolutions as the
+stock fp32 step, in bf16. When both are compute-bound, the speed-up cannot
+exceed what bf16 kernels gain over fp32 kernels on this CPU. The script
+therefore also times a matmul and two ResNet-shaped convolutions in fp32
+and in bf16 (channels_last) and profiles one ``--amp`` DenseCL step
+(``torch.profiler``) for the share of its time spent in convolutions. It
+prints both, so a target ratio can be checked against what the hardware
+allows.
 """
 import argparse
 import os
@@ -61,18 +70,66 @@ def parse_args():
     return parser.parse_args()
 
 
-def matmul_rate(n: int = 2048, repeats: int = 10) -> float:
-    """bf16 matmul rate of this process's threads, in FLOP/s."""
-    a = torch.randn(n, n, dtype=torch.bfloat16)
-    b = torch.randn(n, n, dtype=torch.bfloat16)
+def kernel_rates(repeats: int = 20) -> dict:
+    """fp32 and bf16 rates (FLOP/s) of a 2048^2 matmul and of two 3x3
+    convolutions shaped like ResNet-18's at 128 px (64 ch at 32 px, 256 ch
+    at 8 px, batch 16, channels_last), with this process's threads."""
+    import torch.nn.functional as F
+    rates = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        cl = torch.channels_last
+        a = torch.randn(2048, 2048, dtype=dtype)
+        cases = {'matmul 2048^2': (lambda a=a: a @ a, 2 * 2048**3)}
+        for c, s in ((64, 32), (256, 8)):
+            x = torch.randn(16, c, s, s).to(dtype, memory_format=cl)
+            w = torch.randn(c, c, 3, 3).to(dtype, memory_format=cl)
+            cases[f'conv3x3 {c}ch {s}px'] = (
+                lambda x=x, w=w: F.conv2d(x, w, padding=1),
+                2 * 16 * c * c * 9 * s * s)
+        for name, (fn, flops) in cases.items():
+            for _ in range(3):
+                fn()
+            t = time.perf_counter()
+            for _ in range(repeats):
+                fn()
+            rates[(name, dtype)] = flops * repeats / (time.perf_counter() - t)
+    return rates
+
+
+def conv_share(config: str, steps: int = 3) -> float:
+    """Share of one bf16 + channels_last DenseCL step's CPU time spent in
+    convolutions (forward and backward), by ``torch.profiler``."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from torch.profiler import ProfilerActivity, profile
+
+    import ussl_mm  # noqa: F401
+    from mmpretrain.registry import MODELS
+    cfg = Config.fromfile(config)
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model).to(memory_format=torch.channels_last)
+    optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    batch = cfg.train_dataloader.batch_size
+    views = [torch.randn(batch, 3, 128, 128) for _ in range(2)]
+
+    def step():
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            losses = model.loss(views, [None] * batch)
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+        optim.step()
+        optim.zero_grad()
+
     for _ in range(2):
-        a @ b
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - t)
-    return 2 * n**3 / statistics.median(times)
+        step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    conv = sum(e.self_cpu_time_total for e in events
+               if e.key in ('aten::mkldnn_convolution',
+                            'aten::convolution_backward'))
+    return conv / total
 
 
 def densecl_flops(config: str) -> float:
@@ -142,11 +199,25 @@ def main():
             data_times[name].append(d)
             print(f'round {r}: {name}: {t:.3f} s/iter '
                   f'(data_time {d:.4f})', flush=True)
-    rate = matmul_rate()
+    rates = kernel_rates()
+    rate = rates[('matmul 2048^2', torch.bfloat16)]
     flops = densecl_flops(_DENSECL)
     print(f'\nbf16 matmul rate (2048^2, {torch.get_num_threads()} threads): '
           f'{rate / 1e9:.0f} GFLOP/s; one DenseCL iteration: '
           f'{flops / 1e9:.0f} GFLOP\n')
+    share = conv_share(_DENSECL)
+    print('| kernel | fp32 GFLOP/s | bf16 GFLOP/s | bf16 / fp32 |')
+    print('|---|---|---|---|')
+    ratios = []
+    for name in dict.fromkeys(k for k, _ in rates):
+        f32, b16 = rates[(name, torch.float32)], rates[(name, torch.bfloat16)]
+        ratios.append(b16 / f32)
+        print(f'| {name} | {f32 / 1e9:.0f} | {b16 / 1e9:.0f} | '
+              f'{b16 / f32:.2f}x |')
+    print(f'\nConvolutions take {100 * share:.0f} % of one --amp DenseCL '
+          'step (torch.profiler). At equal work, bf16 against fp32 cannot '
+          f'go much beyond the kernels\' {min(ratios):.2f}-'
+          f'{max(ratios):.2f}x.\n')
     print('| variant | config | time / data_time (s/iter, median of '
           f'{args.rounds}) | vs stock | % of bf16 matmul rate |')
     print('|---|---|---|---|---|')
