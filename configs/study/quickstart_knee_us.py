@@ -3,7 +3,8 @@
 #   python tools/study.py configs/study/quickstart_knee_us.py
 #
 # On the embedded synthetic knee-ultrasound set, at HALF the scale of the
-# CPU studies so that the whole job fits in 10 minutes on 2 CPU cores:
+# CPU studies so that the study runs in about 8 minutes on 2 CPU cores
+# (about 10 cold, with the install; README):
 # 128 px images (240 train / 40 val / 60 test), 64 px crops and views; the
 # recipe is otherwise ussl_mm's (recipe_vs_stock_knee_us.py runs it at
 # 256 px with 128 px crops). It
