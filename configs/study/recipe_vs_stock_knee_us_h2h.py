@@ -6,16 +6,14 @@
 #       --seeds 1 2 --fractions 100
 _base_ = ['./recipe_vs_stock_knee_us.py']
 
+_rows = _base_.study.initialisations
 study = dict(
     initialisations=dict(
         _delete_=True,
-        stock_stock=dict(
-            config='configs/fcn/fcn_r18-d8_stock_1xb8-250i_knee-us-128_cpu.py',
-            pretrain='densecl_stock', data_stats=False),
-        scratch=dict(
-            config='configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py'),
-        densecl=dict(
-            config='configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py',
-            pretrain='densecl')),
-    baseline='scratch', best_supervised='scratch',
+        # Its own scratch row (scratch_stock) is not run here.
+        stock_stock=dict(_rows.stock_stock, baseline=None),
+        scratch=_rows.scratch,
+        densecl=_rows.densecl),
+    baseline='scratch',
+    best_supervised='scratch',
     comparisons=[('densecl', 'stock_stock')])
