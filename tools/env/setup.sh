@@ -26,20 +26,15 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python"
     exit 0
 fi
 
-start=$(date +%s)
-if [ ! -x "$VENV/bin/python" ]; then
-    log "creating venv $VENV with $BASE_PY"
-    "$BASE_PY" -m venv "$VENV"
-fi
-PY="$VENV/bin/python"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-# torch/torchvision first: everything else is resolved against them.
 # The first install needs ~5.5 GB in the venv plus pip's unpacked copies in
 # TMPDIR; a full disk otherwise fails deep inside pip ("[Errno 28] No space
-# left on device") with no hint of where or how much.
-if ! "$PY" -c 'import torch' 2>/dev/null; then
+# left on device") with no hint of where or how much. Checked before the
+# venv is created, on the nearest existing folder of its path.
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
     need_gb=${USSL_MIN_FREE_GB:-8}
-    for dir in "$VENV" "${TMPDIR:-/tmp}"; do
+    venv_fs=$VENV
+    while [ ! -d "$venv_fs" ]; do venv_fs=$(dirname "$venv_fs"); done
+    for dir in "$venv_fs" "${TMPDIR:-/tmp}"; do
         free_gb=$(( $(df -Pk "$dir" | awk 'NR==2 {print $4}') / 1048576 ))
         if [ "$free_gb" -lt "$need_gb" ]; then
             log "ERROR: $free_gb GB free on the file system of $dir; the first"
@@ -51,6 +46,15 @@ if ! "$PY" -c 'import torch' 2>/dev/null; then
         fi
     done
 fi
+
+start=$(date +%s)
+if [ ! -x "$VENV/bin/python" ]; then
+    log "creating venv $VENV with $BASE_PY"
+    "$BASE_PY" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# torch/torchvision first: everything else is resolved against them.
 log "installing torch (first time: ~5.5 GB, a few minutes)"
 "$PY" -m pip install -q 'torch==2.14.1' 'torchvision==0.29.1' 'setuptools>=77,<81' wheel >&2
 log "installing mmcv (full, with ops)"
