@@ -7,6 +7,8 @@
 #   ft_aug_flip       flip only, no ultrasound intensity augmentation
 #   ft_ce             CE only, no batch Dice
 #   ft_norm_imagenet  ImageNet mean/std instead of the data's own
+# and the one pretraining choice that differed on the default set:
+#   pt_momentum_0001  key momentum 0.001 (mmpretrain's) instead of 0.01
 # It shares recipe_vs_stock_knee_us_b.py's work dir, so the common rows run
 # once.
 #
@@ -17,8 +19,12 @@ _base_ = ['./recipe_vs_stock_knee_us_b.py']
 # both define `study`.
 _fcn = 'configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py'
 _abl = 'configs/fcn/ablations/fcn_r18-d8_1xb8-250i_knee-us-128-'
+_densecl = 'configs/densecl/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py'
 study = dict(
     name='recipe_ablation_b',
+    pretrain=dict(
+        pt_momentum_0001=dict(
+            config=_densecl, cfg_options={'model.momentum': 0.001})),
     initialisations=dict(
         ft_resized=dict(config=_abl + 'resized_cpu.py', pretrain='densecl'),
         ft_aug_flip=dict(config=_abl + 'aug-flip_cpu.py', pretrain='densecl'),
@@ -29,8 +35,10 @@ study = dict(
                 'data_preprocessor.mean': [123.675, 116.28, 103.53],
                 'data_preprocessor.std': [58.395, 57.12, 57.375]
             }),
+        pt_momentum_0001=dict(config=_fcn, pretrain='pt_momentum_0001'),
     ),
     comparisons=[('densecl', 'stock_stock'), ('scratch', 'scratch_stock'),
                  ('ft_resized', 'densecl'), ('ft_aug_flip', 'densecl'),
-                 ('ft_ce', 'densecl'), ('ft_norm_imagenet', 'densecl')],
+                 ('ft_ce', 'densecl'), ('ft_norm_imagenet', 'densecl'),
+                 ('pt_momentum_0001', 'densecl')],
 )
