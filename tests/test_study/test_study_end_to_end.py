@@ -119,3 +119,54 @@ def test_second_invocation_skips_every_run(finished):
     assert records == before
     assert not any(ln.strip().startswith('$ python') for ln in logged)
     assert sum('already trained' in ln for ln in logged) == 3
+
+
+def _changed_study(finished, tiny_configs, tiny_knee, tmp_path, **pretrain):
+    """The finished study's file, with its pretraining row changed."""
+    study = tiny_study_dict(tiny_configs, tiny_knee, finished['work'])
+    study['pretrain']['densecl'].update(pretrain)
+    cfg_file = tmp_path / 'changed_study.py'
+    Config(dict(study=study)).dump(str(cfg_file))
+    return str(cfg_file)
+
+
+def test_changed_setting_of_a_finished_run_is_refused(finished, tiny_configs,
+                                                      tiny_knee, tmp_path):
+    """A finished run whose config changed since (here the queue length of
+    the pretraining) is not reused under the new settings: the study stops
+    and names the run, the key and both values; nothing is retrained."""
+    from ussl_mm.study import StaleRunError
+    done = osp.join(finished['work'], 'pretrain', 'densecl', 'done.json')
+    before = open(done).read()
+    cfg_file = _changed_study(
+        finished, tiny_configs, tiny_knee, tmp_path,
+        cfg_options={'model.queue_len': 16})
+    with pytest.raises(StaleRunError) as err:
+        _run(cfg_file)
+    msg = str(err.value)
+    assert osp.join(finished['work'], 'pretrain', 'densecl') in msg
+    assert 'model.queue_len: trained 8, now 16' in msg
+    assert 'Delete' in msg and '--work-dir' in msg
+    assert open(done).read() == before
+
+
+def test_changed_command_without_config_dump_is_refused(
+        finished, tiny_configs, tiny_knee, tmp_path):
+    """A run recorded without its config dump (older work dirs) is
+    compared by its logged command."""
+    import shutil
+
+    from ussl_mm.study import StaleRunError
+    from ussl_mm.study.stale import check_run_current
+    src = osp.join(finished['work'], 'pretrain', 'densecl')
+    wd = str(tmp_path / 'densecl')
+    shutil.copytree(src, wd)
+    done = json.load(open(osp.join(wd, 'done.json')))
+    argv = shlex.split(done['command'])[2:]
+    # Unchanged: accepted, with or without the dump.
+    check_run_current(argv, wd, done, done['command'])
+    done['config_dump'] = None
+    check_run_current(argv, wd, done, done['command'])
+    changed = argv + ['--cfg-options', 'model.queue_len=16']
+    with pytest.raises(StaleRunError, match='another command'):
+        check_run_current(changed, wd, done, shlex.join(['python'] + changed))

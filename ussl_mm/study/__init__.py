@@ -5,9 +5,11 @@ from .report import StudyReport, build_report, per_image_scores
 from .runner import FinetuneRun, LabelEfficiencyStudy, PretrainRun
 from .spec import (Initialisation, Pretraining, PretrainData, Schedule,
                    StudyConfigError, StudySpec)
+from .stale import StaleRunError
 
 __all__ = [
     'StudySpec', 'StudyConfigError', 'Pretraining', 'Initialisation',
     'Schedule', 'PretrainData', 'LabelEfficiencyStudy', 'FinetuneRun',
-    'PretrainRun', 'StudyReport', 'build_report', 'per_image_scores'
+    'PretrainRun', 'StudyReport', 'build_report', 'per_image_scores',
+    'StaleRunError'
 ]

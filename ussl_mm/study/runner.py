@@ -24,6 +24,7 @@ from ..apis.run import CLINICAL_FILE, leaf_datasets
 from .data import (count_train_images, normalisation_options,
                    pretrain_subset_options, study_data_stats)
 from .spec import Initialisation, Pretraining, StudySpec
+from .stale import check_run_current
 
 TRAIN_SCRIPT = 'tools/train.py'
 TEST_SCRIPT = 'tools/test.py'
@@ -374,13 +375,14 @@ class LabelEfficiencyStudy:
         """Run one ``tools/train.py`` command line in-process (or skip it
         when done); returns its ``done.json`` record (plus ``extra``)."""
         done_file = osp.join(work_dir, 'done.json')
+        command = format_command(TRAIN_SCRIPT, argv)
         if osp.isfile(done_file):
             with open(done_file, encoding='utf-8') as f:
                 done = json.load(f)
             if osp.isfile(done['checkpoint']):
+                check_run_current(argv, work_dir, done, command)
                 self.log(f'  already trained: {done["checkpoint"]}')
                 return done
-        command = format_command(TRAIN_SCRIPT, argv)
         self.log('  $ ' + command)
         t0 = time.time()
         runner = build_train_runner(parse_train_args(argv))
