@@ -14,7 +14,8 @@
 #   ft_ce (no batch Dice), ft_norm_imagenet (ImageNet mean/std instead of
 #   the data's), ft_fp32 (no bf16 autocast).
 # Pretraining:  pt_lr_unscaled (lr 0.03 instead of 0.03 x 16 / 256),
-#   pt_momentum_0001 (key momentum 0.001, mmpretrain's, instead of 0.01),
+#   pt_momentum_001 (key momentum 0.01, ussl_mm's former CPU value, instead
+#   of mmpretrain's 0.001, the default since this ablation measured it),
 #   pt_queue_1024 (instead of 256), pt_views_in1k (MoCo v2 ImageNet views),
 #   pt_views_both (ImageNet + ultrasound views).
 #
@@ -33,8 +34,8 @@ study = dict(
     pretrain=dict(
         pt_lr_unscaled=dict(
             config=_densecl, cfg_options={'optim_wrapper.optimizer.lr': 0.03}),
-        pt_momentum_0001=dict(
-            config=_densecl, cfg_options={'model.momentum': 0.001}),
+        pt_momentum_001=dict(
+            config=_densecl, cfg_options={'model.momentum': 0.01}),
         pt_queue_1024=dict(
             config=_densecl, cfg_options={'model.queue_len': 1024}),
         pt_views_in1k=dict(config=_views + 'in1k-views_cpu.py'),
@@ -58,7 +59,7 @@ study = dict(
             }),
         pt_views_in1k=dict(config=_fcn, pretrain='pt_views_in1k'),
         pt_views_both=dict(config=_fcn, pretrain='pt_views_both'),
-        pt_momentum_0001=dict(config=_fcn, pretrain='pt_momentum_0001'),
+        pt_momentum_001=dict(config=_fcn, pretrain='pt_momentum_001'),
         pt_lr_unscaled=dict(config=_fcn, pretrain='pt_lr_unscaled'),
         pt_queue_1024=dict(config=_fcn, pretrain='pt_queue_1024'),
         # Last: fp32 is the slowest row (about 2x the bf16 step).
@@ -70,7 +71,7 @@ study = dict(
         ('ft_resized', 'densecl'), ('ft_aug_none', 'densecl'),
         ('ft_aug_flip', 'densecl'), ('ft_ce', 'densecl'),
         ('ft_norm_imagenet', 'densecl'), ('ft_fp32', 'densecl'),
-        ('pt_lr_unscaled', 'densecl'), ('pt_momentum_0001', 'densecl'),
+        ('pt_lr_unscaled', 'densecl'), ('pt_momentum_001', 'densecl'),
         ('pt_queue_1024', 'densecl'), ('pt_views_in1k', 'densecl'),
         ('pt_views_both', 'densecl')
     ],

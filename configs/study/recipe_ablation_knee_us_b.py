@@ -7,8 +7,11 @@
 #   ft_aug_flip       flip only, no ultrasound intensity augmentation
 #   ft_ce             CE only, no batch Dice
 #   ft_norm_imagenet  ImageNet mean/std instead of the data's own
-# and the one pretraining choice that differed on the default set:
-#   pt_momentum_0001  key momentum 0.001 (mmpretrain's) instead of 0.01
+# and the pretraining choices:
+#   pt_momentum_001   key momentum 0.01 (ussl_mm's former CPU value) instead
+#                     of mmpretrain's 0.001, the default
+#   pt_views_in1k     MoCo v2 ImageNet views instead of the ultrasound ones
+#   stock_oursft      mmpretrain's stock DenseCL -> ussl_mm's FCN recipe
 # It shares recipe_vs_stock_knee_us_b.py's work dir, so the common rows run
 # once.
 #
@@ -20,11 +23,14 @@ _base_ = ['./recipe_vs_stock_knee_us_b.py']
 _fcn = 'configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py'
 _abl = 'configs/fcn/ablations/fcn_r18-d8_1xb8-250i_knee-us-128-'
 _densecl = 'configs/densecl/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py'
+_views = ('configs/densecl/ablations/'
+          'densecl_r18_1xb16-coslr-200i_knee-us-128-')
 study = dict(
     name='recipe_ablation_b',
     pretrain=dict(
-        pt_momentum_0001=dict(
-            config=_densecl, cfg_options={'model.momentum': 0.001})),
+        pt_momentum_001=dict(
+            config=_densecl, cfg_options={'model.momentum': 0.01}),
+        pt_views_in1k=dict(config=_views + 'in1k-views_cpu.py')),
     initialisations=dict(
         ft_resized=dict(config=_abl + 'resized_cpu.py', pretrain='densecl'),
         ft_aug_flip=dict(config=_abl + 'aug-flip_cpu.py', pretrain='densecl'),
@@ -35,10 +41,14 @@ study = dict(
                 'data_preprocessor.mean': [123.675, 116.28, 103.53],
                 'data_preprocessor.std': [58.395, 57.12, 57.375]
             }),
-        pt_momentum_0001=dict(config=_fcn, pretrain='pt_momentum_0001'),
+        pt_momentum_001=dict(config=_fcn, pretrain='pt_momentum_001'),
+        pt_views_in1k=dict(config=_fcn, pretrain='pt_views_in1k'),
+        stock_oursft=dict(
+            config=_fcn, pretrain='densecl_stock', baseline='scratch'),
     ),
     comparisons=[('densecl', 'stock_stock'), ('scratch', 'scratch_stock'),
                  ('ft_resized', 'densecl'), ('ft_aug_flip', 'densecl'),
                  ('ft_ce', 'densecl'), ('ft_norm_imagenet', 'densecl'),
-                 ('pt_momentum_0001', 'densecl')],
+                 ('pt_momentum_001', 'densecl'), ('pt_views_in1k', 'densecl'),
+                 ('stock_oursft', 'stock_stock')],
 )

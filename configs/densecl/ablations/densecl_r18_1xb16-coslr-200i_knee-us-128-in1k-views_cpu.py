@@ -15,7 +15,6 @@ _base_ = [
 # inherited, to stay within three files of inheritance).
 model = dict(
     queue_len=256,
-    momentum=0.01,
     backbone=dict(depth=18),
     neck=dict(in_channels=512, hid_channels=512))
 default_hooks = dict(
