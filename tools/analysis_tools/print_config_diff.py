@@ -16,9 +16,11 @@ normalisations), 1 otherwise.
 """
 import argparse
 import sys
-from typing import Any, Iterator, List, Tuple
+from typing import Any, List
 
 from mmengine.config import Config, DictAction
+
+from ussl_mm.utils.config import MISSING, diff  # noqa: F401 (re-exported)
 
 # The keys mmengine's Runner.from_cfg reads; everything else at the top
 # level is a helper variable of the config files.
@@ -31,7 +33,6 @@ RUNNER_KEYS = (
     'visualizer', 'default_scope', 'randomness', 'experiment_name', 'cfg',
     'find_unused_parameters', 'model_wrapper_cfg', 'custom_imports',
     'pretrained_encoder')
-MISSING = '<missing>'
 
 
 def resolve(path: str, cfg_options=None) -> dict:
@@ -81,28 +82,6 @@ def _without_scope(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_without_scope(v) for v in value)
     return value
-
-
-def diff(old: Any, new: Any, path: str = '') -> Iterator[Tuple[str, Any,
-                                                              Any]]:
-    """Yield ``(dotted path, old value, new value)`` for every difference;
-    list items are compared position by position."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new), key=str):
-            sub = f'{path}.{key}' if path else str(key)
-            if key not in old:
-                yield sub, MISSING, new[key]
-            elif key not in new:
-                yield sub, old[key], MISSING
-            else:
-                yield from diff(old[key], new[key], sub)
-    elif (isinstance(old, (list, tuple)) and isinstance(new, (list, tuple))
-          and len(old) == len(new)):
-        for i, (a, b) in enumerate(zip(old, new)):
-            yield from diff(a, b, f'{path}.{i}')
-    elif old != new or type(old) is not type(new) and not (
-            isinstance(old, (list, tuple)) and isinstance(new, (list, tuple))):
-        yield path, old, new
 
 
 def main(argv: List[str] = None) -> int:

@@ -8,11 +8,12 @@ builds *now* is compared with the config the run dumped when it trained;
 any difference stops the study with the keys that differ.
 """
 import os.path as osp
-from typing import Any, Dict, List, Sequence
+from typing import Dict, List, Sequence
 
 from mmengine.config import Config
 
 from ..apis import build_train_cfg, parse_train_args
+from ..utils.config import diff
 
 # Shown at most, per stale run.
 _MAX_SHOWN = 8
@@ -23,32 +24,12 @@ class StaleRunError(RuntimeError):
     the one the study asks for now."""
 
 
-def _flatten(value: Any, prefix: str = '') -> Dict[str, Any]:
-    """Dotted keys of nested dicts and sequences (lists and tuples alike:
-    a dumped config may write either)."""
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, (list, tuple)):
-        items = enumerate(value)
-    else:
-        return {prefix: value}
-    out = {}
-    for key, item in items:
-        out.update(_flatten(item, f'{prefix}.{key}' if prefix else str(key)))
-    if not out:
-        out[prefix] = type(value)()
-    return out
-
-
 def config_differences(now: Config, then: Config) -> List[str]:
     """The dotted keys whose values differ between two configs, each as
     ``'key: trained <then>, now <now>'``, sorted."""
-    a, b = _flatten(now.to_dict()), _flatten(then.to_dict())
-    missing = '<absent>'
     return [
-        f'{k}: trained {b.get(k, missing)!r}, now {a.get(k, missing)!r}'
-        for k in sorted(set(a) | set(b))
-        if a.get(k, missing) != b.get(k, missing)
+        f'{key}: trained {old!r}, now {new!r}'
+        for key, old, new in diff(then.to_dict(), now.to_dict())
     ]
 
 

@@ -1,5 +1,7 @@
-"""Config fix-ups applied by ``tools/train.py`` and ``tools/test.py``."""
+"""Config fix-ups applied by ``tools/train.py`` and ``tools/test.py``, and
+the difference of two resolved configs."""
 import logging
+from typing import Any, Iterator, Tuple
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -62,3 +64,29 @@ def enable_amp(cfg: Config, cuda: bool) -> Config:
         cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
         cfg.optim_wrapper.dtype = 'bfloat16'
     return cfg
+
+
+# Marks a key present in only one of two configs (:func:`diff`).
+MISSING = '<missing>'
+
+
+def diff(old: Any, new: Any, path: str = '') -> Iterator[Tuple[str, Any,
+                                                              Any]]:
+    """Yield ``(dotted path, old value, new value)`` for every difference;
+    list items are compared position by position."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            sub = f'{path}.{key}' if path else str(key)
+            if key not in old:
+                yield sub, MISSING, new[key]
+            elif key not in new:
+                yield sub, old[key], MISSING
+            else:
+                yield from diff(old[key], new[key], sub)
+    elif (isinstance(old, (list, tuple)) and isinstance(new, (list, tuple))
+          and len(old) == len(new)):
+        for i, (a, b) in enumerate(zip(old, new)):
+            yield from diff(a, b, f'{path}.{i}')
+    elif old != new or type(old) is not type(new) and not (
+            isinstance(old, (list, tuple)) and isinstance(new, (list, tuple))):
+        yield path, old, new
