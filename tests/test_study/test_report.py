@@ -122,9 +122,45 @@ def test_three_seeds_add_the_seed_level_test_and_ci(spec_factory, tmp_path):
                             size=100.0))
     md = build_report(recs, spec)
     row = _row(md, 5, 'densecl')
-    assert 'over 3 seeds (t-test on seed means' in row
-    assert 'CI [+' in row and 'better' in row
-    assert '*' in row  # a seed-level test with a practical difference
+    own = [c.strip() for c in row.strip('|').split('|')][-2]
+    # dataset-level mIoU and per-image Dice both +3.95 here
+    assert own.startswith('vs scratch: +3.95 ± 0.07: better (p = '), own
+    assert '***, paired t-test over 3 seeds; 95 % CI [+3.7' in own
+    assert 'per-image foreground Dice Δ +3.95, CI [+3.' in own
+
+
+def test_three_seed_verdict_is_about_the_printed_delta(spec_factory,
+                                                       tmp_path):
+    """With 3 seeds the verdict and p test the dataset-level Δ printed
+    beside them: +1.1 on every seed is "better" although the per-image
+    scores (here: no mean difference at all) would call it nothing (the
+    recipe ablation printed "+1.11 ± 0.03: not significant (p = 0.56)")."""
+    spec = spec_factory(label_fractions=[5], seeds=[0, 1, 2],
+                        best_supervised='scratch')
+    rng = np.random.default_rng(1)
+    recs = []
+    for seed in range(3):
+        base = BASE + rng.normal(0, 2, 12)
+        recs.append(_record(tmp_path, 'scratch', 5, seed, base,
+                            mdice=70.0 + seed))
+        recs.append(_record(tmp_path, 'unet', 5, seed, base))
+        recs.append(_record(tmp_path, 'densecl', 5, seed,
+                            base + rng.normal(0, 3, 12),
+                            mdice=70.0 + seed + 1.1 + 0.03 * (seed - 1)))
+    md = build_report(recs, spec)
+    own = [c.strip() for c in _row(md, 5, 'densecl').strip('|').split('|')
+           ][-2]
+    assert own.startswith('vs scratch: +1.10 ± 0.03: better (p = '), own
+    assert '95 % CI [+1.03, +1.17]' in own, own
+    assert 'per-image foreground Dice Δ ' in own
+    # the same seeds scattered around +1.1 are "not significant"
+    for r, shift in zip((r for r in recs if r['init'] == 'densecl'),
+                        (-2.0, 1.1, 4.2)):
+        r['metrics']['mDice'] = 70.0 + r['seed'] + shift
+    own = [c.strip() for c in _row(build_report(recs, spec), 5,
+                                   'densecl').strip('|').split('|')][-2]
+    assert own.startswith('vs scratch: +1.10 ± 3.10: not significant (p = '
+                          '0.6'), own
 
 
 def test_smallest_matching_fraction(spec_factory, tmp_path):

@@ -3,10 +3,11 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import ttest_rel, wilcoxon
+from scipy.stats import t, ttest_rel, wilcoxon
 
 from ussl_mm.study.stats import (align_paired, bootstrap_ci, clinical_errors,
-                                 compare_paired, fit_power_law,
+                                 compare_paired, compare_seeds,
+                                 fit_power_law,
                                  median_abs_percent_error,
                                  paired_abs_error_test,
                                  smallest_matching_fraction)
@@ -121,6 +122,38 @@ def test_three_seeds_seed_level_test_and_bootstrap():
     other = compare_paired(a, b, seed=1)
     assert (other.ci_low, other.ci_high) != (res.ci_low, res.ci_high)
     assert set(res.to_dict()) >= {'p', 'label', 'verdict', 'stars'}
+
+
+def test_compare_seeds_known_cases():
+    res = compare_seeds([81.1, 82.2, 83.0], [80.0, 81.0, 82.0])
+    diff = np.array([1.1, 1.2, 1.0])
+    assert res.n_seeds == 3
+    assert res.mean_diff == pytest.approx(1.1)
+    assert res.sd_diff == pytest.approx(diff.std(ddof=1))
+    assert res.p == pytest.approx(
+        ttest_rel([81.1, 82.2, 83.0], [80.0, 81.0, 82.0]).pvalue)
+    half = t.ppf(0.975, 2) * diff.std(ddof=1) / math.sqrt(3)
+    assert (res.ci_low, res.ci_high) == pytest.approx((1.1 - half,
+                                                       1.1 + half))
+    assert res.verdict == 'better' and res.stars == '**'
+    # lower is better: the same numbers are worse
+    assert compare_seeds([81.1, 82.2, 83.0], [80.0, 81.0, 82.0],
+                         higher_is_better=False).verdict == 'worse'
+    # scattered seeds: not significant; tiny: no practical difference
+    assert compare_seeds([78.0, 82.1, 86.2], [80.0, 81.0, 82.0]
+                         ).verdict == 'not significant'
+    small = compare_seeds([80.5, 81.5, 82.5], [80.0, 81.0, 82.0])
+    assert small.p == 0.0 and small.verdict == 'no practical difference'
+    assert small.stars == '' and small.ci_low == small.ci_high == 0.5
+
+
+def test_compare_seeds_bad_input():
+    with pytest.raises(ValueError, match='needs at least 3'):
+        compare_seeds([1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match='same seeds in the same order'):
+        compare_seeds([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match='NaN'):
+        compare_seeds([1.0, np.nan, 3.0], [1.0, 2.0, 3.0])
 
 
 def test_bootstrap_ci_known_cases():

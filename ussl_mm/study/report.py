@@ -150,7 +150,9 @@ class StudyReport:
 
         Returns:
             dict | None: ``delta`` (mean over seeds of the dataset-level
-            primary metric difference), ``n_seeds`` and ``comparison`` (a
+            primary metric difference), ``n_seeds``, ``seeds`` (a
+            :class:`~ussl_mm.study.stats.SeedComparison` of that metric,
+            None with fewer than 3 common seeds) and ``comparison`` (a
             :class:`~ussl_mm.study.stats.PairedComparison` of per-image
             scores, None without per-image results); None when the two
             share no seed.
@@ -160,13 +162,17 @@ class StudyReport:
         seeds = sorted(set(a) & set(b))
         if not seeds:
             return None
-        deltas = [
-            a[s]['metrics'][self.metric] - b[s]['metrics'][self.metric]
-            for s in seeds
-            if self.metric in a[s]['metrics']
-            and self.metric in b[s]['metrics']
+        both = [
+            s for s in seeds
+            if self.metric in a[s]['metrics'] and self.metric in b[s]['metrics']
         ]
-        delta = _mean_sd(deltas)
+        values_a = [a[s]['metrics'][self.metric] for s in both]
+        values_b = [b[s]['metrics'][self.metric] for s in both]
+        delta = _mean_sd([x - y for x, y in zip(values_a, values_b)])
+        seed_test = None
+        if len(both) >= 3:
+            seed_test = stats.compare_seeds(
+                values_a, values_b, threshold=self.spec.practical_threshold)
         comparison = None
         if self.image_metric:
             sa = [per_image_scores(a[s].get('per_image_file'),
@@ -177,22 +183,55 @@ class StudyReport:
                 A, B, _ = stats.align_paired(sa, sb)
                 comparison = stats.compare_paired(
                     A, B, threshold=self.spec.practical_threshold)
-        return dict(delta=delta, n_seeds=len(seeds), comparison=comparison)
+        return dict(delta=delta, n_seeds=len(seeds), seeds=seed_test,
+                    comparison=comparison)
 
     def _cell(self, res: Optional[Dict]) -> str:
         if res is None:
             return 'n/a (no common seed)'
         mean, sd = res['delta']
         text = ('+' if mean >= 0 else '') + _pm(mean, sd)
-        comp = res['comparison']
+        comp, seed_test = res['comparison'], res['seeds']
+        if seed_test is not None:
+            # The verdict, p and CI are about the printed Δ; the per-image
+            # analysis only says where the difference lies.
+            detail = (f'p = {_p(seed_test.p)}{seed_test.stars}, paired '
+                      f't-test over {seed_test.n_seeds} seeds; '
+                      f'{seed_test.level * 100:g} % CI '
+                      f'[{seed_test.ci_low:+.2f}, {seed_test.ci_high:+.2f}]')
+            if comp is not None:
+                detail += (f'; per-image foreground {self.image_metric} '
+                           f'Δ {comp.mean_diff:+.2f}')
+                if not math.isnan(comp.ci_low):
+                    detail += (f', CI [{comp.ci_low:+.2f}, '
+                               f'{comp.ci_high:+.2f}]')
+            return f'{text}: {seed_test.verdict} ({detail})'
         if comp is None:
             if abs(mean) < self.spec.practical_threshold:
                 return f'{text}: no practical difference (no per-image test)'
             return f'{text} (no per-image results, no test)'
         p = f'p = {_p(comp.p)}{comp.stars} {comp.label}'
-        if comp.n_seeds >= 3 and not math.isnan(comp.ci_low):
-            p += f'; CI [{comp.ci_low:+.2f}, {comp.ci_high:+.2f}]'
         return f'{text}: {self._verdict(mean, comp)} ({p})'
+
+    def _stats_note(self) -> str:
+        """What the verdicts, p and CIs of :meth:`_cell` are about."""
+        image = self.image_metric or self.metric
+        return (
+            'Three or more common seeds: the verdict, p and 95 % CI are '
+            f'about that Δ itself (paired t-test over the seeds\' '
+            f'{self.metric}, Student-t CI of the mean Δ); the per-image '
+            f'foreground {image} Δ beside them (with its bootstrap CI over '
+            'seeds × images) says where the difference lies, and weighs '
+            'every image alike where the dataset-level metric pools pixels, '
+            'so it can differ in size. One or two seeds: no seed-level test '
+            'exists; the verdict and p come from a Wilcoxon signed-rank test '
+            f'over test images of the per-image foreground {image} (how '
+            'consistent the difference is over these images, not whether '
+            'another seed would repeat it; no stars), and a Δ whose '
+            'per-image mean difference is below the threshold or of the '
+            'other sign is "inconclusive". A Δ below '
+            f'{self.spec.practical_threshold:g} point(s) is "no practical '
+            'difference" whatever its p.')
 
     def _verdict(self, delta: float, comp) -> str:
         """The verdict of the Δ printed beside it.
@@ -292,21 +331,10 @@ class StudyReport:
             f'Test split; mean ± sd over {len(seeds)} seed(s) {seeds}. Δ: '
             f'difference in {self.metric} (dataset level, mean ± sd over the '
             'common seeds) from the row\'s own from-scratch counterpart and '
-            f'from the best supervised row `{spec.best_supervised}`. The '
-            'verdict and p come from the per-image foreground '
-            f'{self.image_metric or self.metric} of the two rows on the same '
-            'test images: one or two seeds, a Wilcoxon signed-rank test over '
-            'test images (it says how consistent the difference is over these '
-            'images, not whether another seed would repeat it; no stars); '
-            'three or more seeds, a paired t-test over the seed means and a '
-            '95 % bootstrap CI over seeds × images. A Δ below '
-            f'{spec.practical_threshold:g} point(s) is "no practical '
-            'difference" whatever its p; a larger Δ whose per-image mean '
-            'difference is below that or of the other sign is '
-            '"inconclusive" (the per-image mean Δ is printed). ⚠: a row (or '
-            'the row '
-            'it is compared with) that never predicted a class present in '
-            'the test ground truth.'
+            f'from the best supervised row `{spec.best_supervised}`. '
+            + self._stats_note() + ' ⚠: a row (or the row it is compared '
+            'with) that never predicted a class present in the test ground '
+            'truth.'
         ]
         return lines
 
@@ -328,9 +356,8 @@ class StudyReport:
                     f'| {frac:g}% | {init} | {ref} | '
                     f'{self._cell(self.compare(init, ref, frac))} |')
         lines += [
-            '', 'Same statistics as the results table (Δ: dataset-level '
-            'difference, mean ± sd over the common seeds; verdict from the '
-            'per-image scores).', ''
+            '', f'Δ: dataset-level {self.metric} difference, mean ± sd over '
+            'the common seeds. ' + self._stats_note(), ''
         ]
         return lines
 

@@ -370,6 +370,117 @@ def compare_paired(a,
         threshold=float(threshold), verdict=verdict, stars=stars)
 
 
+@dataclass
+class SeedComparison:
+    """Result of :func:`compare_seeds` (``a`` vs ``b``, difference a - b).
+
+    Attributes:
+        n_seeds (int): Seeds paired.
+        mean_diff (float): Mean over seeds of ``a - b``: the Δ a report
+            prints beside the verdict.
+        sd_diff (float): Sample sd over seeds of ``a - b``.
+        p (float): Two-sided paired t-test p over the seeds (0 or 1 when
+            every seed gives the same difference: t is then undefined).
+        ci_low (float): Lower bound of the Student-t CI of ``mean_diff``.
+        ci_high (float): Upper bound of that CI.
+        level (float): Confidence level of the CI.
+        threshold (float): Practical-difference threshold.
+        verdict (str): ``'no practical difference'`` when
+            ``|mean_diff| < threshold`` whatever ``p``; else ``'better'`` /
+            ``'worse'`` when ``p < alpha`` and ``'not significant'``
+            otherwise.
+        stars (str): ``'*'`` / ``'**'`` / ``'***'`` for a practical
+            difference with p < 0.05 / 0.01 / 0.001; empty otherwise.
+    """
+
+    n_seeds: int
+    mean_diff: float
+    sd_diff: float
+    p: float
+    ci_low: float
+    ci_high: float
+    level: float
+    threshold: float
+    verdict: str
+    stars: str
+
+    def to_dict(self) -> dict:
+        """The fields as a plain dict."""
+        return asdict(self)
+
+
+def compare_seeds(a: Sequence[Number],
+                  b: Sequence[Number],
+                  threshold: float = 1.0,
+                  alpha: float = 0.05,
+                  higher_is_better: bool = True,
+                  level: float = 0.95) -> SeedComparison:
+    """Compare two rows on the metric a report prints, one value per seed.
+
+    The test, the CI and the verdict are about the same number as the Δ
+    printed beside them (e.g. the dataset-level mIoU of each seed's run),
+    so they cannot disagree with it, as a test on another quantity (the
+    per-image scores of :func:`compare_paired`) can: a dataset-level Δ of
+    +1.1 on every seed is "better", whatever the per-image mean says.
+
+    Args:
+        a (Sequence[Number]): The row under test, one value per seed.
+        b (Sequence[Number]): The reference row, the same seeds in the same
+            order.
+        threshold (float): Practical-difference threshold in the units of
+            the values. Defaults to 1.0.
+        alpha (float): Significance level of the verdict. Defaults to 0.05.
+        higher_is_better (bool): Whether a positive ``a - b`` is
+            "better". Defaults to True.
+        level (float): Confidence level of the CI. Defaults to 0.95.
+
+    Returns:
+        SeedComparison: The numbers and the verdict.
+
+    Raises:
+        ValueError: Lengths differ, fewer than 3 seeds (no seed-level test
+            is meaningful: use :func:`compare_paired` over test images), or
+            a value is NaN.
+    """
+    from scipy.stats import t as student_t
+    from scipy.stats import ttest_rel
+    A = np.asarray(a, dtype=np.float64).ravel()
+    B = np.asarray(b, dtype=np.float64).ravel()
+    if A.shape != B.shape:
+        raise ValueError(f'compare_seeds: {A.size} seeds in a and {B.size} '
+                         'in b; give the same seeds in the same order.')
+    if A.size < 3:
+        raise ValueError(
+            f'compare_seeds: {A.size} seed(s); a seed-level test needs at '
+            'least 3. With fewer, compare the per-image scores '
+            '(compare_paired), or run more seeds (--seeds 0 1 2).')
+    if np.isnan(A).any() or np.isnan(B).any():
+        raise ValueError('compare_seeds: a value is NaN; every seed of both '
+                         'rows needs the metric.')
+    diff = A - B
+    n = diff.size
+    mean_diff, sd_diff = float(diff.mean()), float(diff.std(ddof=1))
+    if np.allclose(diff, diff[0]):
+        p = 0.0 if diff[0] != 0 else 1.0  # t undefined: no spread
+        half = 0.0
+    else:
+        p = float(ttest_rel(A, B).pvalue)
+        half = float(student_t.ppf(0.5 + level / 2, n - 1)) * sd_diff / \
+            math.sqrt(n)
+    better = (mean_diff > 0) == higher_is_better
+    if abs(mean_diff) < threshold:
+        verdict = 'no practical difference'
+    elif p < alpha:
+        verdict = 'better' if better else 'worse'
+    else:
+        verdict = 'not significant'
+    stars = _stars(p) if verdict in ('better', 'worse') else ''
+    return SeedComparison(
+        n_seeds=n, mean_diff=mean_diff, sd_diff=sd_diff, p=p,
+        ci_low=mean_diff - half, ci_high=mean_diff + half, level=level,
+        threshold=float(threshold), verdict=verdict, stars=stars)
+
+
 def align_paired(
     a: Sequence[Mapping[str, float]], b: Sequence[Mapping[str, float]]
 ) -> Tuple[np.ndarray, np.ndarray, List[str]]:
