@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import ussl_mm  # noqa: F401
+from ussl_mm.datasets.synthetic import generate_knee_us
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -17,6 +18,23 @@ def _small_threads():
     # Tests are tiny; two threads is what CI has.
     torch.set_num_threads(2)
     yield
+
+
+@pytest.fixture(scope='session')
+def knee_us_data(tmp_path_factory):
+    """``knee_us_data(**kwargs)``: the root (a ``Path``) of a generated knee
+    ultrasound set (:func:`generate_knee_us` with these keyword arguments),
+    generated once per session for each distinct set of arguments."""
+    made = {}
+
+    def make(**kwargs):
+        key = repr(sorted(kwargs.items()))
+        if key not in made:
+            made[key] = tmp_path_factory.mktemp('knee_us')
+            generate_knee_us(str(made[key]), **kwargs)
+        return made[key]
+
+    return make
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ussl_mm.datasets.synthetic.knee_us import generate_knee_us
 from ussl_mm.engine.hooks import PretrainedEncoderHook
 from ussl_mm.utils import strip_collate_scope
 
@@ -24,11 +23,9 @@ SIZE = 64
 
 
 @pytest.fixture(scope='module')
-def knee_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('knee_us'))
-    generate_knee_us(root, num_train=12, num_val=2, num_test=3, size=SIZE,
-                     fractions=(50, 100))
-    return root
+def knee_root(knee_us_data):
+    return str(knee_us_data(num_train=12, num_val=2, num_test=3, size=SIZE,
+                            fractions=(50, 100)))
 
 
 def _pretrain_cfg(root, work_dir, iters=2):

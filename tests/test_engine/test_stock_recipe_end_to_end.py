@@ -10,7 +10,6 @@ import torch
 from mmengine.hooks import Hook
 
 from ussl_mm.apis import build_train_runner, parse_train_args
-from ussl_mm.datasets.synthetic import generate_knee_us
 from ussl_mm.engine.hooks import PretrainedEncoderHook
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -24,11 +23,9 @@ FINETUNE = dict(
 
 
 @pytest.fixture(scope='module')
-def knee_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('knee_us'))
-    generate_knee_us(root, num_train=8, num_val=2, num_test=2, size=64,
-                     fractions=(50, 100))
-    return root
+def knee_root(knee_us_data):
+    return str(knee_us_data(num_train=8, num_val=2, num_test=2, size=64,
+                            fractions=(50, 100)))
 
 
 class _Start(Hook):

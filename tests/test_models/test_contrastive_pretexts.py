@@ -12,7 +12,6 @@ from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from ussl_mm.datasets.synthetic import generate_knee_us
 from ussl_mm.engine.hooks import PretrainedEncoderHook
 from ussl_mm.utils import strip_collate_scope
 
@@ -41,10 +40,8 @@ def _finetune_config(method):
 
 
 @pytest.fixture(scope='module')
-def knee_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('knee_us'))
-    generate_knee_us(root, num_train=8, num_val=2, num_test=2, size=64)
-    return root
+def knee_root(knee_us_data):
+    return str(knee_us_data(num_train=8, num_val=2, num_test=2, size=64))
 
 
 def _tiny_pretrain_cfg(method, root, work_dir):

@@ -9,7 +9,6 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from ussl_mm.datasets.synthetic.knee_us import generate_knee_us
 from ussl_mm.utils import strip_collate_scope
 
 CFG = osp.join(
@@ -17,10 +16,9 @@ CFG = osp.join(
     'densecl', 'densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py')
 
 
-def test_densecl_trains_on_ultrasound_pipeline(tmp_path):
-    root = str(tmp_path / 'knee_us')
-    generate_knee_us(root, num_train=8, num_val=0, num_test=0, size=64,
-                     fractions=None)
+def test_densecl_trains_on_ultrasound_pipeline(knee_us_data):
+    root = str(knee_us_data(num_train=8, num_val=0, num_test=0, size=64,
+                            fractions=None))
     cfg = Config.fromfile(CFG)
     cfg.model.queue_len = 32
     cfg.model.data_preprocessor = cfg.data_preprocessor

@@ -15,7 +15,6 @@ import pytest
 
 from ussl_mm.baselines import nnunet as nn_row
 from ussl_mm.baselines import score_predictions
-from ussl_mm.datasets.synthetic.knee_us import generate_knee_us
 
 TRAINER_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'nnunet_trainers')
 CLASSES = ('background', 'effusion')
@@ -42,11 +41,9 @@ def _iou(pred, gt, c):
 
 
 @pytest.fixture(scope='module')
-def tiny_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('knee_tiny'))
-    generate_knee_us(root, num_train=8, num_val=2, num_test=2, size=32,
-                     fractions=(50, 100))
-    return root
+def tiny_root(knee_us_data):
+    return str(knee_us_data(num_train=8, num_val=2, num_test=2, size=32,
+                            fractions=(50, 100)))
 
 
 def test_score_predictions_equals_hand_computed_iou(tiny_root, tmp_path):

@@ -34,7 +34,6 @@ import torch
 import torch.nn as nn
 from mmengine.model import MMDistributedDataParallel
 
-from ussl_mm.datasets.synthetic import generate_knee_us
 
 from _dist_probe import param_digest  # tests/test_tools is on sys.path
 
@@ -140,11 +139,9 @@ def _assert_digest_close(a, b, name):
 
 
 @pytest.fixture(scope='module')
-def knee_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('knee_us')
-    generate_knee_us(str(root), num_train=NUM_TRAIN, num_val=2,
-                     num_test=NUM_TEST, size=64, fractions=(FRACTION,))
-    return root
+def knee_root(knee_us_data):
+    return knee_us_data(num_train=NUM_TRAIN, num_val=2, num_test=NUM_TEST,
+                        size=64, fractions=(FRACTION,))
 
 
 @pytest.fixture(scope='module')

@@ -11,7 +11,6 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
 from ussl_mm.apis import load_cfg
-from ussl_mm.datasets.synthetic import generate_knee_us
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(REPO_ROOT, 'configs', 'unet',
@@ -20,10 +19,8 @@ CFG = osp.join(REPO_ROOT, 'configs', 'unet',
 
 
 @pytest.fixture(scope='module')
-def knee_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('knee_us'))
-    generate_knee_us(root, num_train=4, num_val=2, num_test=4, size=64)
-    return root
+def knee_root(knee_us_data):
+    return str(knee_us_data(num_train=4, num_val=2, num_test=4, size=64))
 
 
 @pytest.fixture(scope='module')

@@ -14,7 +14,6 @@ from ussl_mm.apis import (build_test_runner, build_train_cfg,
                           format_command, load_cfg, parse_test_args,
                           parse_train_args, run_test)
 from ussl_mm.apis.run import leaf_datasets
-from ussl_mm.datasets.synthetic import generate_knee_us
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FCN_SCRATCH = osp.join(
@@ -38,11 +37,9 @@ CT_SEG = osp.join(
 
 
 @pytest.fixture(scope='module')
-def knee_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('knee_us'))
-    generate_knee_us(root, num_train=8, num_val=2, num_test=2, size=64,
-                     fractions=(50, 100))
-    return root
+def knee_root(knee_us_data):
+    return str(knee_us_data(num_train=8, num_val=2, num_test=2, size=64,
+                            fractions=(50, 100)))
 
 
 def _roots(cfg):

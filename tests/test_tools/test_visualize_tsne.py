@@ -15,7 +15,6 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
-from ussl_mm.datasets.synthetic import generate_knee_us
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'visualize_tsne.py')
@@ -28,10 +27,8 @@ FINETUNE_CFG = osp.join(
 
 
 @pytest.fixture(scope='module')
-def knee_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('knee_us'))
-    generate_knee_us(root, num_train=8, num_val=2, num_test=2, size=64)
-    return root
+def knee_root(knee_us_data):
+    return str(knee_us_data(num_train=8, num_val=2, num_test=2, size=64))
 
 
 @pytest.fixture(scope='module')
