@@ -103,3 +103,28 @@ def test_rows_of_different_segmentors_and_their_baselines():
         StudySpec.from_dict(_base(initialisations=dict(
             scratch=dict(config=FCN_SCRATCH),
             nn=dict(kind='nnunet', cfg_options=dict(a=1)))))
+
+
+def test_recipe_ablation_runs_the_same_rows_on_both_regimes(monkeypatch):
+    """A choice must carry to the second regime, so regime b runs every row
+    of regime a; there mmseg's recipe (every row on the stock FCN config)
+    rescales around b's native size, not a's."""
+    monkeypatch.chdir(REPO)
+    a, b = (StudySpec.fromfile(
+        f'configs/study/recipe_ablation_knee_us{suffix}.py')
+        for suffix in ('', '_b'))
+    assert [i.name for i in a.initialisations] == [
+        i.name for i in b.initialisations]
+    assert [p.name for p in a.pretrainings] == [
+        p.name for p in b.pretrainings]
+    assert a.comparisons == b.comparisons
+    assert (a.data_root, b.data_root) == ('data/knee_us_450', 'data/knee_us_b')
+    stock = [i for i in b.initialisations if 'stock_' in i.config]
+    assert {i.name for i in stock} == {'scratch_stock', 'stock_stock',
+                                      'densecl_stockft'}
+    for init in stock:
+        assert init.cfg_options[
+            'train_dataloader.dataset.pipeline.2.scale'] == (288, 224), \
+            init.name
+    assert all(not i.cfg_options for i in a.initialisations
+               if 'stock_' in i.config)
