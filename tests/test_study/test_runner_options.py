@@ -157,6 +157,40 @@ def test_nnunet_row_without_the_extra_is_a_clear_error(
         study._external_record(run)
 
 
+def test_missing_extra_test_set_stops_before_any_training(
+        tiny_configs, tiny_knee, tmp_path):
+    study = _study(tiny_configs, tiny_knee, tmp_path,
+                   extra_test_sets=dict(scanner_b=str(tmp_path / 'nope')))
+    with pytest.raises(FileNotFoundError,
+                       match=r'extra_test_sets.scanner_b: no data set at '):
+        study.run()
+    assert not osp.exists(tmp_path / 'study')  # nothing ran
+
+
+def test_extra_test_set_command_tests_the_same_model_elsewhere(
+        tiny_configs, tiny_knee, tmp_path):
+    study = _study(tiny_configs, tiny_knee, tmp_path,
+                   extra_test_sets=dict(scanner_b='data/b'))
+    run = FinetuneRun(study.spec.init('densecl'), 100, 0, 100.0)
+    ckpts = {'densecl@100': 'w/pre/iter_2.pth'}
+    own = parse_test_args(study.test_argv(run, ckpts, 'w/best.pth'))
+    other = parse_test_args(
+        study.test_argv(run, ckpts, 'w/best.pth', 'scanner_b'))
+    assert (own.data_root, other.data_root) == (tiny_knee, 'data/b')
+    assert other.work_dir == osp.join(study.run_dir(run), 'test_scanner_b')
+    assert other.checkpoint == own.checkpoint == 'w/best.pth'
+    # the same model options (normalisation, pretrained encoder) ...
+    strip = ('per_image_file', )
+    assert {k: v for k, v in own.cfg_options.items()
+            if not k.endswith(strip)} == {
+                k: v for k, v in other.cfg_options.items()
+                if not k.endswith(strip)}
+    # ... and its own per-image file
+    assert [v for k, v in other.cfg_options.items()
+            if k.endswith('per_image_file')] == [
+                osp.join(study.run_dir(run), 'per_image_scanner_b.json')]
+
+
 @pytest.mark.parametrize('preset', [
     'quickstart_knee_us.py', 'inpainting_knee_us.py',
     'unlabelled_scaling_knee_us.py'

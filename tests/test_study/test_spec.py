@@ -71,6 +71,10 @@ def _base(**kw):
     (_base(schedule=dict(num_vals=0)), 'num_vals must be >= 1'),
     (_base(pretrain_data=dict(sizes=[50, 200])), 'extra_roots'),
     (_base(primary_metric='mAcc'), 'must be one of study.report_metrics'),
+    (_base(extra_test_sets=['data/b']), 'must be a dict name -> data root'),
+    (_base(extra_test_sets={'scanner b': 'data/b'}),
+     r"extra_test_sets.scanner b='data/b': give a name of letters"),
+    (_base(extra_test_sets=dict(b='d/')), 'is study.data_root itself'),
 ])
 def test_bad_study_is_refused_with_the_key(study, match):
     with pytest.raises(StudyConfigError, match=match):

@@ -27,14 +27,18 @@ def _tool():
 
 
 @pytest.fixture(scope='module')
-def finished(tiny_configs, tiny_knee, tmp_path_factory):
+def finished(tiny_configs, tiny_knee, tmp_path_factory, knee_us_data):
     tmp = tmp_path_factory.mktemp('study')
-    study = tiny_study_dict(tiny_configs, tiny_knee, tmp / 'work')
+    # another 'scanner': other images (seed 1), 3 test images instead of 4
+    other = str(knee_us_data(num_train=2, num_val=1, num_test=3, size=64,
+                             seed=1, fractions=None))
+    study = tiny_study_dict(tiny_configs, tiny_knee, tmp / 'work',
+                            extra_test_sets=dict(other=other))
     cfg_file = tmp / 'tiny_study.py'
     Config(dict(study=study)).dump(str(cfg_file))
     records, logged = _run(str(cfg_file))
     return dict(records=records, log=logged, work=str(tmp / 'work'),
-                cfg_file=str(cfg_file))
+                cfg_file=str(cfg_file), other=other)
 
 
 def _run(cfg_file):
@@ -78,6 +82,20 @@ def test_runs_and_report(finished):
         assert osp.getsize(osp.join(work, png)) > 1000, png
         assert png in md
     assert 'git commit' in md and 'mmengine 0.10.7' in md
+    # every model is also tested on the extra test set, scored per image
+    # there (3 images, not the 4 of study.data_root) and reported
+    for r in records:
+        extra = r['extra_tests']['other']
+        assert 0 <= extra['metrics']['mDice'] <= 100
+        assert len(json.load(open(extra['per_image_file']))) == 3
+        assert len(json.load(open(r['per_image_file']))) == 4
+        assert f'--data-root {finished["other"]}' in extra['test_command']
+        assert extra['test_command'] in md
+    section = md[md.index('## Tested on `other`'):md.index(
+        '## Label-fraction curve')]
+    assert finished['other'] in section
+    assert sorted(ln.split('|')[2].strip(' ⚠') for ln in section.splitlines()
+                  if ln.startswith('| 100% |')) == ['densecl', 'scratch']
     assert 'tools/study.py' in md
     assert osp.isfile(osp.join(work, 'study_config.py'))
     stats = json.load(open(osp.join(work, 'dataset_stats.json')))
@@ -102,7 +120,7 @@ def test_every_logged_command_rebuilds_the_config_that_ran(finished,
         cfg.dump(rebuilt)
         assert open(rebuilt).read() == open(dumped).read(), cmd
     tests = _logged(finished, 'tools/test.py')
-    assert len(tests) == 2
+    assert len(tests) == 2 * 2  # on study.data_root and on extra set 'other'
     for cmd in tests:
         args = parse_test_args(cmd[2:])
         assert args.clinical

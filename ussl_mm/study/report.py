@@ -467,7 +467,40 @@ class StudyReport:
             for key in ('train_command', 'test_command'):
                 if r.get(key):
                     lines.append(r[key])
+            for extra in (r.get('extra_tests') or {}).values():
+                lines.append(extra['test_command'])
         lines.append('```')
+        return lines
+
+    def extra_tests_section(self) -> List[str]:
+        """Every model tested on each of ``study.extra_test_sets``: the
+        results table and the head-to-head rows again, on that set."""
+        lines = []
+        for name, root in self.spec.extra_test_sets.items():
+            records = [
+                dict(r, metrics=r['extra_tests'][name]['metrics'],
+                     per_image_file=r['extra_tests'][name]['per_image_file'])
+                for r in self.all_records if name in (r.get('extra_tests')
+                                                       or {})
+            ]
+            lines += [f'## Tested on `{name}`', '']
+            if not records:
+                lines += ['No run was tested on it.', '']
+                continue
+            other = StudyReport(records, self.spec, self.main_size)
+            missing = [i for i in self.inits if i not in other.inits]
+            lines += [
+                f'The models above (trained on `{self.spec.data_root}`, with '
+                f'its normalisation) tested on the test split of `{root}` '
+                '(study.extra_test_sets): how far each recipe carries to '
+                'another scanner, site or generator.' + (
+                    f' Not tested there: {", ".join(missing)} (external '
+                    'rows are scored on study.data_root only).'
+                    if missing else ''), ''
+            ] + other.main_table() + ['']
+            lines += [ln.replace('## Head-to-head comparisons',
+                                 f'### Head-to-head on `{name}`')
+                      for ln in other.comparisons_section()]
         return lines
 
     def clinical_section(self) -> List[str]:
@@ -716,6 +749,7 @@ class StudyReport:
         lines = [f'# Label-efficiency study: {self.spec.name}', '']
         lines += ['## Results', ''] + self.main_table() + ['']
         lines += self.comparisons_section()
+        lines += self.extra_tests_section()
         lines += ['## Label-fraction curve', ''] + self.curve_section() + ['']
         lines += ['## Training of each run', ''] + self.training_section()
         lines += ['', '## Clinical measurements', '']

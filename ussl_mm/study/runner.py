@@ -146,6 +146,8 @@ class LabelEfficiencyStudy:
                'sizes for pretrained inits'
                if len(self.spec.pretrain_data.sizes) > 1 else '')
             + f'), data {self.spec.data_root}'
+            + ''.join(f'; also tested on {name} ({root})'
+                      for name, root in self.spec.extra_test_sets.items())
         ]
         for p in pre:
             state = 'done' if self._is_done(self._pretrain_dir(p)) \
@@ -212,8 +214,10 @@ class LabelEfficiencyStudy:
                                        self.spec.data_root)
         return copy.deepcopy(self._cfgs[key])
 
-    def _common_argv(self, work_dir: str, options: Dict) -> List[str]:
-        argv = ['--work-dir', work_dir, '--data-root', self.spec.data_root]
+    def _common_argv(self, work_dir: str, options: Dict,
+                     data_root: Optional[str] = None) -> List[str]:
+        argv = ['--work-dir', work_dir, '--data-root',
+                data_root or self.spec.data_root]
         if options:
             argv += ['--cfg-options', *cfg_options_to_argv(options)]
         return argv
@@ -346,11 +350,17 @@ class LabelEfficiencyStudy:
             argv.append('--amp')
         return argv + self._common_argv(self.run_dir(run), options)
 
-    def test_argv(self, run: FinetuneRun, checkpoints: Dict[str, str],
-                  checkpoint: str) -> List[str]:
+    def test_argv(self,
+                  run: FinetuneRun,
+                  checkpoints: Dict[str, str],
+                  checkpoint: str,
+                  test_set: Optional[str] = None) -> List[str]:
         """The ``tools/test.py`` arguments of a fine-tuning run's test:
         the model options of its training, per-image results into the run
-        dir."""
+        dir. ``test_set`` names an entry of ``study.extra_test_sets`` to
+        test on instead of ``study.data_root`` (into ``test_<name>/`` and
+        ``per_image_<name>.json``)."""
+        suffix = '' if test_set is None else f'_{test_set}'
         options = self.model_options(run, checkpoints)
         cfg = self._cfg(run.init.config, options)
         evaluator = cfg.get('test_evaluator')
@@ -362,12 +372,13 @@ class LabelEfficiencyStudy:
                 key = 'test_evaluator' + (f'.{i}' if isinstance(
                     evaluator, (list, tuple)) else '')
                 options[f'{key}.per_image_file'] = osp.join(
-                    self.run_dir(run), 'per_image.json')
+                    self.run_dir(run), f'per_image{suffix}.json')
         argv = [run.init.config, checkpoint]
         if self.spec.clinical:
             argv.append('--clinical')
         return argv + self._common_argv(
-            osp.join(self.run_dir(run), 'test'), options)
+            osp.join(self.run_dir(run), 'test' + suffix), options,
+            None if test_set is None else self.spec.extra_test_sets[test_set])
 
     # ----------------------------------------------------------- execution
     def _train(self, argv: List[str], work_dir: str,
@@ -411,8 +422,9 @@ class LabelEfficiencyStudy:
             json.dump(done, f, indent=1)
         return done
 
-    def _test(self, argv: List[str], work_dir: str) -> Dict[str, float]:
-        metrics_file = osp.join(work_dir, 'test', 'test_metrics.json')
+    def _test(self, argv: List[str], work_dir: str,
+              test_dir: str = 'test') -> Dict[str, float]:
+        metrics_file = osp.join(work_dir, test_dir, 'test_metrics.json')
         if osp.isfile(metrics_file):
             with open(metrics_file, encoding='utf-8') as f:
                 return json.load(f)
@@ -487,6 +499,14 @@ class LabelEfficiencyStudy:
             ``best_iter``, commands, config dump).
         """
         self._t0 = time.time()
+        for name, root in self.spec.extra_test_sets.items():
+            if not osp.isdir(root):
+                # Before any training: the tests run after each fine-tuning.
+                raise FileNotFoundError(
+                    f'{self.spec.source}: study.extra_test_sets.{name}: no '
+                    f'data set at {root}. Every fine-tuned model is also '
+                    'tested on its test split: give the root of a data set '
+                    'laid out like study.data_root, or remove the entry.')
         os.makedirs(self.spec.work_dir, exist_ok=True)
         pre = self.pretrain_runs()
         runs = self.finetune_runs()
@@ -554,6 +574,15 @@ class LabelEfficiencyStudy:
         metrics = self._test(test_argv, wd)
         per_image = osp.join(wd, 'per_image.json')
         clinical = osp.join(wd, 'test', CLINICAL_FILE)
+        extra_tests = {}
+        for name in self.spec.extra_test_sets:
+            argv = self.test_argv(run, checkpoints, done['checkpoint'], name)
+            extra_per_image = osp.join(wd, f'per_image_{name}.json')
+            extra_tests[name] = dict(
+                metrics=self._test(argv, wd, f'test_{name}'),
+                per_image_file=extra_per_image
+                if osp.isfile(extra_per_image) else None,
+                test_command=format_command(TEST_SCRIPT, argv))
         return self._record(
             run,
             metrics=metrics,
@@ -568,6 +597,7 @@ class LabelEfficiencyStudy:
             best_score=done.get('best_score'),
             train_command=done['command'],
             test_command=format_command(TEST_SCRIPT, test_argv),
+            extra_tests=extra_tests,
             config_dump=done.get('config_dump'),
             minutes=done.get('minutes'))
 

@@ -8,6 +8,7 @@ nothing.
 """
 import difflib
 import os.path as osp
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -201,6 +202,9 @@ STUDY_KEYS = {
     'tsne': 'dict(enabled, split, max_images, perplexity)',
     'clinical': 'test every run with ClinicalMetric too (tools/test.py '
     '--clinical): region size and mean intensity errors',
+    'extra_test_sets': 'dict name -> data root: also test every fine-tuned '
+    'model on the test split of each of these data sets (another scanner, '
+    'site or generator), reported in a section of its own',
 }
 #: Every key of ``study.initialisations.<name>``.
 INIT_KEYS = {
@@ -255,6 +259,7 @@ class StudySpec:
     comparisons: List[Tuple[str, str]] = field(default_factory=list)
     tsne: TSNE = field(default_factory=TSNE)
     clinical: bool = True
+    extra_test_sets: Dict[str, str] = field(default_factory=dict)
     source: str = '<study>'
 
     @classmethod
@@ -455,6 +460,21 @@ class StudySpec:
                     f'got {f:g}')
         if not self.seeds:
             raise StudyConfigError(f'{path}: study.seeds is empty')
+        if not isinstance(self.extra_test_sets, dict):
+            raise StudyConfigError(
+                f'{path}: study.extra_test_sets must be a dict name -> data '
+                f'root, got {self.extra_test_sets!r}.')
+        for name, root in self.extra_test_sets.items():
+            if not re.fullmatch(r'[A-Za-z0-9_.-]+', str(name)) or \
+                    not isinstance(root, str):
+                raise StudyConfigError(
+                    f'{path}: study.extra_test_sets.{name}={root!r}: give a '
+                    'name of letters, digits, _ . - (it names the test '
+                    'folders) and a data root string.')
+            if osp.normpath(root) == osp.normpath(self.data_root):
+                raise StudyConfigError(
+                    f'{path}: study.extra_test_sets.{name} is study.data_root '
+                    f'itself ({root}); every run is tested on it already.')
         if self.primary_metric not in self.report_metrics:
             raise StudyConfigError(
                 f'{path}: study.primary_metric={self.primary_metric!r} must '
