@@ -282,6 +282,39 @@ def _stars(p: float) -> str:
     return '***' if p < 0.001 else '**' if p < 0.01 else '*'
 
 
+def _paired_t_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sided paired t-test p of ``a`` vs ``b`` (1-D, one value per
+    seed); 0 or 1 when every pair gives the same difference (t is then
+    undefined)."""
+    from scipy.stats import ttest_rel
+    diff = a - b
+    if np.allclose(diff, diff[0]):
+        return 0.0 if diff[0] != 0 else 1.0
+    return float(ttest_rel(a, b).pvalue)
+
+
+def _verdict(mean_diff: float, p: float, threshold: float, alpha: float,
+             higher_is_better: bool, scope: str = '') -> Tuple[str, str]:
+    """The verdict and stars of a comparison: ``|mean_diff| < threshold``
+    is "no practical difference" whatever ``p``, else the test decides.
+
+    ``scope`` is empty for a seed-level test; otherwise (e.g.
+    ``' (one seed)'``) it is appended, a non-significant result reads
+    "inconclusive" instead of "not significant", and no stars are given.
+    """
+    better = (mean_diff > 0) == higher_is_better
+    if abs(mean_diff) < threshold:
+        verdict = 'no practical difference'
+    elif math.isnan(p):
+        verdict = 'undetermined'
+    elif p < alpha:
+        verdict = ('better' if better else 'worse') + scope
+    else:
+        verdict = 'inconclusive' + scope if scope else 'not significant'
+    stars = _stars(p) if not scope and verdict in ('better', 'worse') else ''
+    return verdict, stars
+
+
 def compare_paired(a,
                    b,
                    threshold: float = 1.0,
@@ -323,7 +356,6 @@ def compare_paired(a,
     Raises:
         ValueError: Shapes differ, an input is empty or contains NaN.
     """
-    from scipy.stats import ttest_rel
     A, B = _as_seed_matrix(a, 'a'), _as_seed_matrix(b, 'b')
     if A.shape != B.shape:
         raise ValueError(f'compare_paired: a is {A.shape} and b {B.shape} '
@@ -336,10 +368,7 @@ def compare_paired(a,
     ci = (math.nan, math.nan)
     if n_s >= 3:
         seed_diff = diff.mean(axis=1)
-        if np.allclose(seed_diff, seed_diff[0]):
-            p = 0.0 if seed_diff[0] != 0 else 1.0  # t undefined: no spread
-        else:
-            p = float(ttest_rel(A.mean(axis=1), B.mean(axis=1)).pvalue)
+        p = _paired_t_p(A.mean(axis=1), B.mean(axis=1))
         test = f'paired t-test over {n_s} seed means'
         label = (f'over {n_s} seeds (t-test on seed means; 95 % bootstrap '
                  'CI over seeds x images)')
@@ -353,17 +382,8 @@ def compare_paired(a,
         else:
             label = 'over test images, mean of 2 seeds (no seed-level test)'
             scope = ' (2 seeds)'
-    better = (mean_diff > 0) == higher_is_better
-    if abs(mean_diff) < threshold:
-        verdict = 'no practical difference'
-    elif math.isnan(p):
-        verdict = 'undetermined'
-    elif p < alpha:
-        verdict = ('better' if better else 'worse') + scope
-    else:
-        verdict = ('not significant' if n_s >= 3 else 'inconclusive' + scope)
-    stars = _stars(p) if n_s >= 3 and verdict in ('better',
-                                                  'worse') else ''
+    verdict, stars = _verdict(mean_diff, p, threshold, alpha,
+                              higher_is_better, scope)
     return PairedComparison(
         n_seeds=n_s, n_images=n_i, mean_diff=mean_diff, test=test,
         label=label, p=p, p_images=p_images, ci_low=ci[0], ci_high=ci[1],
@@ -443,7 +463,6 @@ def compare_seeds(a: Sequence[Number],
             a value is NaN.
     """
     from scipy.stats import t as student_t
-    from scipy.stats import ttest_rel
     A = np.asarray(a, dtype=np.float64).ravel()
     B = np.asarray(b, dtype=np.float64).ravel()
     if A.shape != B.shape:
@@ -460,21 +479,11 @@ def compare_seeds(a: Sequence[Number],
     diff = A - B
     n = diff.size
     mean_diff, sd_diff = float(diff.mean()), float(diff.std(ddof=1))
-    if np.allclose(diff, diff[0]):
-        p = 0.0 if diff[0] != 0 else 1.0  # t undefined: no spread
-        half = 0.0
-    else:
-        p = float(ttest_rel(A, B).pvalue)
-        half = float(student_t.ppf(0.5 + level / 2, n - 1)) * sd_diff / \
-            math.sqrt(n)
-    better = (mean_diff > 0) == higher_is_better
-    if abs(mean_diff) < threshold:
-        verdict = 'no practical difference'
-    elif p < alpha:
-        verdict = 'better' if better else 'worse'
-    else:
-        verdict = 'not significant'
-    stars = _stars(p) if verdict in ('better', 'worse') else ''
+    p = _paired_t_p(A, B)
+    half = float(student_t.ppf(0.5 + level / 2, n - 1)) * sd_diff / \
+        math.sqrt(n)
+    verdict, stars = _verdict(mean_diff, p, threshold, alpha,
+                              higher_is_better)
     return SeedComparison(
         n_seeds=n, mean_diff=mean_diff, sd_diff=sd_diff, p=p,
         ci_low=mean_diff - half, ci_high=mean_diff + half, level=level,
