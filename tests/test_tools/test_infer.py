@@ -89,3 +89,51 @@ def test_unreadable_image_and_out_dir_over_inputs_are_refused(
     with pytest.raises(ValueError, match=re.escape(f'{bad} is corrupt')):
         tool.main([config, ckpt, str(bad_dir), '--out-dir',
                    str(tmp_path / 'o')])
+
+
+def _make_dicom():
+    """``make_dicom`` of tests/test_datasets/test_dicom.py (pydicom)."""
+    import importlib.util
+    pytest.importorskip('pydicom')
+    path = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                    'test_datasets', 'test_dicom.py')
+    spec = importlib.util.spec_from_file_location('_infer_dicom', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_dicom
+
+
+def test_dicom_frame_is_segmented_and_a_cine_loop_is_refused(
+        unet_knee_checkpoint, tmp_path, load_tool):
+    config, ckpt, root = unet_knee_checkpoint
+    tool = load_tool('infer.py')
+    make_dicom = _make_dicom()
+    gray = cv2.imread(osp.join(root, 'img_dir', 'test', 'knee_test_00000.png'),
+                      cv2.IMREAD_UNCHANGED)
+    folder = tmp_path / 'dicom'
+    folder.mkdir()
+    make_dicom(str(folder / 'scan.dcm'), gray[None])
+    res = tool.main([config, ckpt, str(folder), '--out-dir',
+                     str(tmp_path / 'o')])
+    mask = cv2.imread(res['images'][0]['mask'], cv2.IMREAD_UNCHANGED)
+    assert osp.basename(res['images'][0]['mask']) == 'scan.png'
+    assert mask.shape == gray.shape and mask.dtype == np.uint8
+
+    loop = tmp_path / 'loop.dcm'
+    make_dicom(str(loop), np.stack([gray, gray]))
+    with pytest.raises(ValueError, match=re.escape(f'{loop} is a DICOM cine '
+                       'loop of 2 frames') + '.*dicom_to_layout.py'):
+        tool.main([config, ckpt, str(loop)])
+
+
+def test_size_the_unet_cannot_take_names_the_padding_option(
+        unet_knee_checkpoint, tmp_path, load_tool):
+    config, ckpt, _ = unet_knee_checkpoint
+    odd = tmp_path / 'odd'
+    odd.mkdir()
+    cv2.imwrite(str(odd / 'odd.png'), np.full((36, 44), 90, np.uint8))
+    with pytest.raises(ValueError, match=r'odd\.png: The input image size '
+                       r'\(36, 44\).*data_preprocessor\.test_cfg\.'
+                       r'size_divisor=8'):
+        load_tool('infer.py').main([config, ckpt, str(odd), '--out-dir',
+                                    str(tmp_path / 'o')])
