@@ -65,3 +65,31 @@ def load_tool():
         return module
 
     return _load
+
+
+@pytest.fixture(scope='session')
+def unet_knee_checkpoint(knee_us_data, tmp_path_factory):
+    """``(config, checkpoint, data_root)``: the CPU tiny U-Net knee config,
+    a checkpoint of its model (seeded weights, ``dataset_meta`` in its meta
+    as the Runner writes it) and a generated 64 px knee set with 3 test
+    images."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import save_checkpoint
+    from mmseg.registry import MODELS
+
+    from ussl_mm.apis import load_cfg, merge_data_preprocessor
+    from ussl_mm.datasets import KneeUSDataset
+    config = osp.join(REPO_ROOT, 'configs', 'unet',
+                      'unet-tiny_1xb8-adam-500i_knee-us-128_cpu.py')
+    root = str(knee_us_data(num_train=2, num_val=1, num_test=3, size=64,
+                            fractions=None))
+    init_default_scope('mmseg')
+    cfg = merge_data_preprocessor(load_cfg(config))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    path = str(tmp_path_factory.mktemp('unet_ckpt') / 'unet.pth')
+    save_checkpoint({'state_dict': model.state_dict(),
+                     'meta': {'dataset_meta': dict(KneeUSDataset.METAINFO)}},
+                    path)
+    return config, path, root

@@ -84,14 +84,13 @@ def build_model(cfg, checkpoint: str):
     merge in), CHECKPOINT loaded strictly, in eval mode."""
     from mmengine.registry import MODELS, DefaultScope
 
+    from ussl_mm.apis import merge_data_preprocessor
     from ussl_mm.utils import load_checkpoint_strict
-    model_cfg = copy.deepcopy(cfg.model)
-    if cfg.get('data_preprocessor') is not None:
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model_cfg = merge_data_preprocessor(copy.deepcopy(cfg)).model
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'mmseg')):
         model = MODELS.build(model_cfg)
-    load_checkpoint_strict(model, checkpoint)
+    load_checkpoint_strict(model, checkpoint, config=cfg.filename)
     return model.eval()
 
 

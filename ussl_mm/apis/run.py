@@ -416,7 +416,7 @@ def build_test_runner(args: argparse.Namespace):
         mmengine.runner.Runner: The runner.
     """
     runner = _runner_from_cfg(build_test_cfg(args))
-    load_checkpoint_strict(runner.model, args.checkpoint)
+    load_checkpoint_strict(runner.model, args.checkpoint, config=args.config)
     runner.logger.info(
         f'Loaded {args.checkpoint} strictly (all keys match).')
     return runner

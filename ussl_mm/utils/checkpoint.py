@@ -11,7 +11,7 @@ import os.path as osp
 import re
 import zipfile
 from collections import OrderedDict
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Set
 
 import torch
 import torch.nn as nn
@@ -144,7 +144,8 @@ def checkpoint_state_dict(checkpoint: dict,
 
 def load_checkpoint_strict(model: nn.Module,
                            filename: str,
-                           map_location: Optional[str] = 'cpu') -> dict:
+                           map_location: Optional[str] = 'cpu',
+                           config: Optional[str] = None) -> dict:
     """Load a full model checkpoint and refuse any key or shape mismatch.
 
     mmengine's ``load_from`` loads with ``strict=False`` and only logs
@@ -160,6 +161,8 @@ def load_checkpoint_strict(model: nn.Module,
         filename (str): Path of the checkpoint.
         map_location (str, optional): Passed to the loader.
             Defaults to 'cpu'.
+        config (str, optional): The config file the model was built from,
+            named in the error. Defaults to None.
 
     Returns:
         dict: The loaded checkpoint (with ``meta``).
@@ -181,17 +184,32 @@ def load_checkpoint_strict(model: nn.Module,
         f'{tuple(own[k].shape)}' for k in set(own) & set(state_dict)
         if tuple(state_dict[k].shape) != tuple(own[k].shape))
     if missing or unexpected or mismatched:
+        source = f'the config {config}' if config else 'the config'
         raise RuntimeError(
-            f'Checkpoint {filename} does not match the model built from the '
-            f'config: {len(missing)} missing, {len(unexpected)} unexpected, '
-            f'{len(mismatched)} shape-mismatched keys (model has {len(own)} '
-            f'keys). First missing: {missing[:5]}; first unexpected: '
-            f'{unexpected[:5]}; mismatched: {mismatched[:5]}. Check that the '
-            'checkpoint was trained with this config (same backbone depth, '
-            'stem and decode head); a pretraining checkpoint must be '
-            'fine-tuned first (see PretrainedEncoderHook).')
+            f'Checkpoint {filename} does not match the model built from '
+            f'{source}: {len(missing)} missing, {len(unexpected)} '
+            f'unexpected, {len(mismatched)} shape-mismatched keys (model has '
+            f'{len(own)} keys). First missing: {missing[:5]}; first '
+            f'unexpected: {unexpected[:5]}; mismatched: {mismatched[:5]}. '
+            f'{_mismatch_fix(set(own), set(state_dict))}')
     load_state_dict(model, state_dict, strict=True)
     return checkpoint
+
+
+def _mismatch_fix(own: Set[str], ckpt: Set[str]) -> str:
+    """What to do about a checkpoint whose keys do not match the model."""
+    heads = sorted({k.split('.')[0] for k in own if 'head' in k.split('.')[0]})
+    if heads and not any(k.split('.')[0] in heads for k in ckpt):
+        return (f'It has none of the model\'s {heads} weights, only '
+                f'{sorted({k.split(".")[0] for k in ckpt})[:6]}: it looks '
+                'like a pretraining (self-supervised) checkpoint. Fine-tune '
+                'first: train a configs/<algo>/benchmarks/ config that reads '
+                'it (pretrained_encoder.checkpoint=PATH, '
+                'PretrainedEncoderHook), then use the checkpoint that '
+                'fine-tuning writes.')
+    return ('Check that the checkpoint was trained with this config (same '
+            'backbone depth, stem and decode head); a pretraining checkpoint '
+            'must be fine-tuned first (see PretrainedEncoderHook).')
 
 
 def _adapt_stem(value: torch.Tensor, tshape: Sequence[int],
