@@ -3,7 +3,9 @@ computations, the written config, and the warnings for a point-of-care set
 (dark RGB frames with coloured overlays) normalised with the synthetic
 set's mean/std."""
 import importlib.util
+import json
 import os.path as osp
+import re
 import shutil
 
 import cv2
@@ -11,12 +13,16 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
+from ussl_mm.apis import load_cfg, merge_data_preprocessor
 from ussl_mm.datasets.stats import (compare_normalisation,
                                     compute_dataset_stats, write_stats_config)
 from ussl_mm.datasets.validation import DataValidationError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CFG = osp.join(REPO_ROOT, 'configs/_base_/datasets/knee-us_seg-256.py')
+# A full config with the same (top-level) preprocessor, to apply the hint.
+SEG_FT_CFG = osp.join(REPO_ROOT,
+                      'configs/fcn/fcn_r18-d8_1xb8-250i_knee-us-128_cpu.py')
 
 
 def _tool():
@@ -92,7 +98,16 @@ def test_point_of_care_set_warns_and_writes_an_inheritable_config(
     s = compute_dataset_stats(str(root))
     assert 15 < s['mean'] < 40  # gray as the model sees it, not 114
     assert 'WARNING: The data' in said and '114.18 / 79.95' in said
-    assert f'model.data_preprocessor.mean="[{s["mean"]:.2f}' in said
+    # The printed override reaches the model (ussl_mm's configs keep the
+    # preprocessor at top level; model.data_preprocessor.mean= would not).
+    hint = re.search(r'--cfg-options (\S+)="(\[[^]]*\])" (\S+)="(\[[^]]*\])"',
+                     said)
+    assert hint and hint.group(1) == 'data_preprocessor.mean', said
+    opts = {hint.group(1): json.loads(hint.group(2)),
+            hint.group(3): json.loads(hint.group(4))}
+    cfg = merge_data_preprocessor(load_cfg(SEG_FT_CFG, opts))
+    assert cfg.model.data_preprocessor.mean == [round(s['mean'], 2)] * 3
+    assert cfg.model.data_preprocessor.std == [round(s['std'], 2)] * 3
     assert 'WARNING: train: 4 of 4 images are colour' in said
     e = s['splits']['train']
     assert e['overlay_pixel_fraction'] == pytest.approx(

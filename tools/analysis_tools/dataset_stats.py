@@ -27,6 +27,7 @@ from ussl_mm.datasets.stats import (compare_normalisation,
                                     write_stats_config)
 from ussl_mm.datasets.validation import (DataValidationError,
                                         normalise_mask_values)
+from ussl_mm.utils import data_preprocessor_key
 
 
 def parse_args(argv=None):
@@ -50,9 +51,7 @@ def config_normalisation(config: str):
     config."""
     from mmengine.config import Config
     cfg = Config.fromfile(config)
-    key, pre = 'data_preprocessor', cfg.get('data_preprocessor') or {}
-    if (cfg.get('model') or {}).get('data_preprocessor'):
-        key, pre = 'model.data_preprocessor', cfg.model.data_preprocessor
+    key, pre = data_preprocessor_key(cfg)
     if pre.get('mean') is None or pre.get('std') is None:
         raise SystemExit(f'{config}: {key} has no mean/std to compare.')
     classes = None
@@ -100,7 +99,8 @@ def main(argv=None):
         print(f'  splits not found: {stats["missing_splits"]}')
     warnings = overlay_warnings(stats)
     if norm is not None:
-        warnings = compare_normalisation(stats, norm[0], norm[1]) + warnings
+        warnings = compare_normalisation(stats, norm[0], norm[1],
+                                         key=norm[2]) + warnings
         if not warnings:
             print(f'{args.config}: {norm[2]} mean/std fit the data.')
     for w in warnings:

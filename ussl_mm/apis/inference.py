@@ -37,7 +37,8 @@ import numpy as np
 import torch.nn as nn
 from mmengine.config import Config
 
-from ..utils import load_checkpoint_strict, strip_collate_scope
+from ..utils import (check_data_preprocessor, load_checkpoint_strict,
+                     strip_collate_scope)
 from .run import leaf_datasets, load_cfg
 
 #: Transform types that read masks (``LoadAnnotations``,
@@ -63,23 +64,13 @@ def merge_data_preprocessor(cfg: Config) -> Config:
         Config: ``cfg``.
 
     Raises:
-        ValueError: If ``model.data_preprocessor`` has no ``type`` (an
-            override such as ``--cfg-options model.data_preprocessor.mean=``
-            created it and so hides the top-level preprocessor).
+        ValueError: If ``model.data_preprocessor`` has no ``type``
+            (:func:`~ussl_mm.utils.check_data_preprocessor`).
     """
+    check_data_preprocessor(cfg, config=cfg.filename)
     pre = cfg.get('data_preprocessor')
-    model = cfg.model
     if pre is not None:
-        model.setdefault('data_preprocessor', copy.deepcopy(pre))
-    own = model.get('data_preprocessor')
-    if isinstance(own, dict) and 'type' not in own:
-        raise ValueError(
-            f'{cfg.filename}: model.data_preprocessor has no type (only '
-            f'{sorted(own)}). An override like --cfg-options '
-            'model.data_preprocessor.mean=... creates it and so replaces '
-            "the config's top-level data_preprocessor, which the Runner "
-            'merges in only when the model has none. Override '
-            'data_preprocessor.mean=... (top level) instead.')
+        cfg.model.setdefault('data_preprocessor', copy.deepcopy(pre))
     return cfg
 
 

@@ -22,7 +22,8 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_distributed, is_main_process
 
-from ..utils import enable_amp, load_checkpoint_strict, strip_collate_scope
+from ..utils import (check_data_preprocessor, enable_amp,
+                     load_checkpoint_strict, strip_collate_scope)
 
 #: Per-image file of ``tools/test.py --clinical``, in its work dir.
 CLINICAL_FILE = 'clinical_per_image.json'
@@ -241,7 +242,8 @@ def load_cfg(config: str,
     Raises:
         FileNotFoundError: If the config or the data root does not exist.
         ValueError: If ``--data-root`` and ``--cfg-options data_root=``
-            disagree.
+            disagree, or a normalisation override would not reach the
+            model (:func:`~ussl_mm.utils.check_data_preprocessor`).
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'Config file not found: {config}')
@@ -259,6 +261,7 @@ def load_cfg(config: str,
                     f'data_root={opt_root!r} disagree; give one of them.')
             if data_root is None:
                 data_root, source = str(opt_root), '--cfg-options data_root='
+    check_data_preprocessor(cfg, cfg_options, config)
     if data_root is not None:
         set_data_root(cfg, data_root, source)
     strip_collate_scope(cfg)

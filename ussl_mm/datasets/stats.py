@@ -183,7 +183,8 @@ def compute_dataset_stats(data_root: str,
 
 def compare_normalisation(stats: dict, mean, std,
                           mean_shift_tol: float = MEAN_SHIFT_TOL,
-                          std_ratio_tol: float = STD_RATIO_TOL) -> List[str]:
+                          std_ratio_tol: float = STD_RATIO_TOL,
+                          key: str = 'data_preprocessor') -> List[str]:
     """Warnings when a config's mean/std do not fit the data.
 
     Args:
@@ -195,6 +196,9 @@ def compare_normalisation(stats: dict, mean, std,
             std``. Defaults to 0.5.
         std_ratio_tol (float): Largest accepted ratio of ``data std / std``
             or its inverse. Defaults to 1.5.
+        key (str): The config's preprocessor key, for the ``--cfg-options``
+            of the message (:func:`ussl_mm.utils.data_preprocessor_key`).
+            Defaults to 'data_preprocessor' (ussl_mm's configs).
 
     Returns:
         list[str]: Empty when the normalisation fits.
@@ -213,8 +217,8 @@ def compare_normalisation(stats: dict, mean, std,
             f'{m:.2f} / {s:.2f}: the network would see inputs with mean '
             f'{shift:+.2f} and std {ratio:.2f} instead of 0 and 1. Use the '
             'data\'s own statistics (the config this tool wrote, or '
-            f'--cfg-options model.data_preprocessor.mean="[{dm:.2f},{dm:.2f},'
-            f'{dm:.2f}]" model.data_preprocessor.std="[{ds:.2f},{ds:.2f},'
+            f'--cfg-options {key}.mean="[{dm:.2f},{dm:.2f},'
+            f'{dm:.2f}]" {key}.std="[{ds:.2f},{ds:.2f},'
             f'{ds:.2f}]").')
     return msgs
 
@@ -288,8 +292,12 @@ def write_stats_config(stats: dict,
         "#     data_preprocessor = dict(..., mean=<_base_'s mean>, "
         "std=<_base_'s std>)   (mmengine's base-variable braces)",
         '# or on the command line of tools/train.py / tools/test.py:',
-        f'#     --cfg-options model.data_preprocessor.mean="[{m},{m},{m}]" '
-        f'model.data_preprocessor.std="[{s},{s},{s}]"',
+        f'#     --cfg-options data_preprocessor.mean="[{m},{m},{m}]" '
+        f'data_preprocessor.std="[{s},{s},{s}]"',
+        '#   (model.data_preprocessor.mean/std for a config whose model '
+        'holds its own',
+        '#   preprocessor, e.g. one on mmseg:: bases; tools/train.py says '
+        'which).',
         f'data_root = {stats["data_root"].rstrip("/") + "/"!r}',
         f'mean = {[m] * num_channels!r}',
         f'std = {[s] * num_channels!r}',

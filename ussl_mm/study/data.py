@@ -10,6 +10,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.config import Config
 
+from ..utils import data_preprocessor_key
 from .spec import StudySpec
 
 
@@ -132,10 +133,7 @@ def normalisation_options(cfg: Config, stats: Dict, config: str) -> Dict:
         KeyError: The config has no data preprocessor with mean/std; say
             ``data_stats=False`` for that row.
     """
-    key = 'data_preprocessor'
-    pre = cfg.get('data_preprocessor') or {}
-    if (cfg.get('model') or {}).get('data_preprocessor') is not None:
-        key, pre = 'model.data_preprocessor', cfg.model.data_preprocessor
+    key, pre = data_preprocessor_key(cfg)
     if pre.get('mean') is None or pre.get('std') is None:
         raise KeyError(
             f'{config}: {key} has no mean/std to replace with the data\'s '

@@ -1,7 +1,7 @@
 """Config fix-ups applied by ``tools/train.py`` and ``tools/test.py``, and
 the difference of two resolved configs."""
 import logging
-from typing import Any, Iterator, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -23,6 +23,70 @@ def strip_collate_scope(cfg: Config) -> Config:
                 loader.get('collate_fn'), dict):
             loader['collate_fn'].pop('_scope_', None)
     return cfg
+
+
+def data_preprocessor_key(cfg: Config) -> Tuple[str, dict]:
+    """The data preprocessor that the Runner builds, and its dotted key.
+
+    mmengine's Runner merges the top-level ``data_preprocessor`` into the
+    model only when ``model.data_preprocessor`` is absent
+    (``model.setdefault``). ussl_mm's configs keep it at top level; configs
+    on ``mmseg::`` bases also hold one in the model, which then wins.
+
+    Args:
+        cfg (Config): The config.
+
+    Returns:
+        tuple[str, dict]: ``('model.data_preprocessor', ...)`` when the
+        model holds one, else ``('data_preprocessor', ...)`` (an empty dict
+        when the config has none).
+    """
+    own = (cfg.get('model') or {}).get('data_preprocessor')
+    if own is not None:
+        return 'model.data_preprocessor', own
+    return 'data_preprocessor', cfg.get('data_preprocessor') or {}
+
+
+def check_data_preprocessor(cfg: Config,
+                            cfg_options: Optional[Dict[str, Any]] = None,
+                            config: str = 'the config') -> None:
+    """Refuse a ``--cfg-options`` normalisation override that would not
+    reach the model.
+
+    - ``model.data_preprocessor.mean=...`` on a config whose preprocessor is
+      top level creates a ``model.data_preprocessor`` without ``type``,
+      which hides the top-level one (the model then fails to build, or
+      loses its normalisation).
+    - ``data_preprocessor.mean=...`` on a config whose model holds its own
+      preprocessor changes a dict the Runner never reads.
+
+    Args:
+        cfg (Config): The config, with the options merged.
+        cfg_options (dict, optional): The ``--cfg-options`` given. Defaults
+            to None.
+        config (str): Config path, for messages. Defaults to
+            'the config'.
+
+    Raises:
+        ValueError: Naming the key to override instead.
+    """
+    own = (cfg.get('model') or {}).get('data_preprocessor')
+    if isinstance(own, dict) and 'type' not in own:
+        raise ValueError(
+            f'{config}: model.data_preprocessor has no type (only '
+            f'{sorted(own)}). An override such as --cfg-options '
+            'model.data_preprocessor.mean=... creates it and so replaces the '
+            "config's top-level data_preprocessor, which the Runner merges "
+            'into the model only when the model has none. Override '
+            'data_preprocessor.mean=... (top level) instead.')
+    top = sorted(k for k in (cfg_options or {})
+                 if str(k).startswith('data_preprocessor.'))
+    if top and own is not None:
+        raise ValueError(
+            f'{config}: --cfg-options {", ".join(top)} would not reach the '
+            'model: this config\'s model holds its own data_preprocessor, '
+            'which the Runner uses instead of the top-level one. Override '
+            f'model.{top[0]} instead.')
 
 
 def enable_amp(cfg: Config, cuda: bool) -> Config:
