@@ -240,3 +240,35 @@ def test_a_row_can_train_without_amp(tiny_configs, tiny_knee, tmp_path):
     assert '--amp' not in argv
     assert build_train_cfg(parse_train_args(argv)).optim_wrapper.type == \
         'OptimWrapper'
+
+
+def test_step_decay_moves_with_the_iterations(tiny_configs, tiny_knee,
+                                              tmp_path):
+    """The U-Net's MultiStepLR (decay at 450 of 500) stays at 90 % when the
+    schedule gives the run 1000 iterations; at 500 nothing is overridden."""
+    unet = osp.join(REPO,
+                    'configs/unet/unet-tiny_1xb8-adam-500i_knee-us-128_cpu.py')
+    study = _study(
+        tiny_configs, tiny_knee, tmp_path,
+        initialisations=dict(
+            scratch=dict(config=tiny_configs['scratch']),
+            unet=dict(config=unet, schedule=dict(min_iters=1000)),
+            unet_500=dict(config=unet, schedule=dict(min_iters=500))))
+    study.spec.schedule.save_best = None
+    opts = study.schedule_options(FinetuneRun(study.spec.init('unet'), 100,
+                                              0), {})
+    assert opts['train_cfg.max_iters'] == 1000
+    assert opts['param_scheduler.0.milestones'] == [900]
+    argv = study.finetune_argv(FinetuneRun(study.spec.init('unet'), 100, 0),
+                               {})
+    cfg = build_train_cfg(parse_train_args(argv))
+    assert cfg.param_scheduler[0].milestones == [900]
+    assert cfg.train_cfg.max_iters == 1000
+    opts = study.schedule_options(
+        FinetuneRun(study.spec.init('unet_500'), 100, 0), {})
+    assert opts['train_cfg.max_iters'] == 500
+    assert not any('milestones' in k for k in opts)
+    # The tiny FCN's poly schedule (no milestones) gets none either.
+    opts = study.schedule_options(
+        FinetuneRun(study.spec.init('scratch'), 100, 0), {})
+    assert not any('milestones' in k for k in opts)

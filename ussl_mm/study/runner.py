@@ -34,6 +34,18 @@ def _fmt(x: float) -> str:
     return f'{x:g}'
 
 
+def _scaled_milestones(sched: Dict, old_max: int,
+                       iters: int) -> Optional[List[int]]:
+    """Iteration milestones of ``sched`` at the same fraction of ``iters``
+    as they were of ``old_max`` (None when it has none, counts epochs, or
+    nothing moves): a step decay at 90 % of 500 iterations stays at 90 %
+    of 2000, instead of leaving 78 % of the run at the decayed rate."""
+    milestones = sched.get('milestones')
+    if not milestones or sched.get('by_epoch', True) or iters == old_max:
+        return None
+    return [max(1, int(round(m * iters / old_max))) for m in milestones]
+
+
 @dataclass
 class PretrainRun:
     """One pretraining at one size of the unlabelled pool (% of it)."""
@@ -278,8 +290,10 @@ class LabelEfficiencyStudy:
         Iterations ``min(max_iters, max(min_iters, ceil(epochs * n /
         batch)))`` with ``n`` the run's training images; parameter
         schedulers that ended at the config's ``max_iters`` end at the new
-        one; ``num_vals`` validations; checkpoints at every validation and
-        the best one kept (``save_best``).
+        one, and iteration milestones (``MultiStepLR``) move with it, at the
+        same fraction of the training; ``num_vals`` validations;
+        checkpoints at every validation and the best one kept
+        (``save_best``).
 
         Raises:
             ValueError: The config has no iteration-based ``train_cfg``, no
@@ -310,6 +324,9 @@ class LabelEfficiencyStudy:
                 for key in ('end', 'T_max', 'total_iters'):
                     if sched.get(key) == old_max:
                         out[f'param_scheduler.{i}.{key}'] = iters
+                scaled = _scaled_milestones(sched, old_max, iters)
+                if scaled is not None:
+                    out[f'param_scheduler.{i}.milestones'] = scaled
         interval = max(1, int(math.ceil(iters / sch.num_vals)))
         out['train_cfg.val_interval'] = interval
         out['default_hooks.checkpoint.interval'] = interval
