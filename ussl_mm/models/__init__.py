@@ -1,2 +1,2 @@
 from . import backbones, heads, losses, necks, selfsup  # noqa: F401
-from . import decode_heads  # noqa: F401
+from . import data_preprocessors, decode_heads, segmentors  # noqa: F401

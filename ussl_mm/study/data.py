@@ -260,9 +260,61 @@ def pretrain_subset_options(cfg: Config, percent: float, seed: int,
     return options
 
 
+def labelled_dataset_key(cfg: Config) -> str:
+    """The dotted key of the config's LABELLED training dataset, the one a
+    study's label fraction applies to.
+
+    ``train_dataloader.dataset`` itself for a supervised config; for a
+    semi-supervised one (a ``ConcatDataset`` of labelled images and an
+    unlabelled pool, e.g. ``configs/mean_teacher/``) the one leaf that states
+    ``label_fraction``, e.g. ``train_dataloader.dataset.datasets.0``.
+
+    Args:
+        cfg (Config): A fine-tuning config.
+
+    Returns:
+        str: e.g. ``'train_dataloader.dataset'``.
+
+    Raises:
+        ValueError: If several leaves state ``label_fraction``.
+    """
+    root = 'train_dataloader.dataset'
+    found = []
+
+    def walk(ds, key):
+        if isinstance(ds, dict) and 'datasets' in ds:
+            for i, d in enumerate(ds['datasets']):
+                walk(d, f'{key}.datasets.{i}')
+        elif isinstance(ds, dict) and 'dataset' in ds:
+            walk(ds['dataset'], f'{key}.dataset')
+        elif isinstance(ds, dict) and 'label_fraction' in ds:
+            found.append(key)
+
+    walk(cfg.train_dataloader.dataset, root)
+    if len(found) > 1:
+        raise ValueError(
+            f'{cfg.filename}: {len(found)} training datasets state '
+            f'label_fraction ({found}); a study applies its label fraction '
+            'to exactly one, the labelled set. Remove the key from the '
+            'others (an unlabelled pool has no labels to sample).')
+    return found[0] if found else root
+
+
+def labelled_batch_size(cfg: Config) -> int:
+    """Labelled items per training batch: the dataloader's batch size, or
+    the labelled source's share of a ``MultiSourceSampler`` batch."""
+    batch = int(cfg.train_dataloader.batch_size)
+    sampler = cfg.train_dataloader.get('sampler') or {}
+    if str(sampler.get('type', '')).split('.')[-1] == 'MultiSourceSampler':
+        ratio = [float(r) for r in sampler['source_ratio']]
+        return batch - sum(int(batch * r / sum(ratio)) for r in ratio[1:])
+    return batch
+
+
 def count_train_images(cfg: Config) -> Optional[int]:
-    """Number of items of the config's training dataset (its label
-    fraction applied), built in the config's scope.
+    """Number of items of the config's LABELLED training dataset (its label
+    fraction applied; :func:`labelled_dataset_key`), built in the config's
+    scope.
 
     Args:
         cfg (Config): A fine-tuning config.
@@ -271,7 +323,9 @@ def count_train_images(cfg: Config) -> Optional[int]:
         int: ``len(dataset)``.
     """
     from mmengine.registry import DATASETS, DefaultScope
-    ds_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    ds_cfg = copy.deepcopy(cfg)
+    for part in labelled_dataset_key(cfg).split('.'):
+        ds_cfg = ds_cfg[int(part)] if part.isdigit() else ds_cfg[part]
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'mmseg')):
         return len(DATASETS.build(ds_cfg))

@@ -21,7 +21,8 @@ from ..apis import (build_test_runner, build_train_runner, cfg_options_to_argv,
                     format_command, load_cfg, parse_test_args,
                     parse_train_args, run_test)
 from ..apis.run import CLINICAL_FILE, leaf_datasets
-from .data import (count_train_images, normalisation_options,
+from .data import (count_train_images, labelled_batch_size,
+                   labelled_dataset_key, normalisation_options,
                    pretrain_subset_options, study_data_stats)
 from .spec import Initialisation, Pretraining, StudySpec
 from .stale import check_run_current
@@ -263,11 +264,12 @@ class LabelEfficiencyStudy:
         options = dict(self.spec.finetune_cfg_options)
         options.update(init.cfg_options)
         stats = self._stats_options(init.config, options, init.data_stats)
+        labelled = labelled_dataset_key(self._cfg(init.config, options))
         options = {
             **self.spec.finetune_cfg_options,
             **stats,
             **init.cfg_options,
-            'train_dataloader.dataset.label_fraction': run.fraction,
+            f'{labelled}.label_fraction': run.fraction,
             'randomness.seed': run.seed,
         }
         if run.pretrain_key is not None:
@@ -281,7 +283,7 @@ class LabelEfficiencyStudy:
             cfg = self._cfg(run.init.config, options)
             self._facts[run.name] = dict(
                 n_train=count_train_images(cfg),
-                batch_size=int(cfg.train_dataloader.batch_size))
+                batch_size=labelled_batch_size(cfg))
         return self._facts[run.name]
 
     def schedule_options(self, run: FinetuneRun, options: Dict) -> Dict:

@@ -141,6 +141,15 @@ class PretrainedEncoderHook(Hook):
             return
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
+        if hasattr(model, 'student') and hasattr(model, 'teacher'):
+            # A semi-supervised model (MeanTeacherSegmentor): the weights go
+            # into the student; MeanTeacherHook (a lower priority) then
+            # copies the student into the teacher.
+            print_log(
+                'PretrainedEncoderHook: semi-supervised model, loading into '
+                'its student (MeanTeacherHook copies it to the teacher).',
+                logger='current')
+            model = model.student
         prefix_map = resolve_prefix_map(
             model, options.pop('mode', None), options.pop('prefix_map', None))
         if runner.cfg.get('load_from'):

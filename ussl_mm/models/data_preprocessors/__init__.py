@@ -1,0 +1,2 @@
+from .multi_branch_seg_data_preprocessor import \
+    MultiBranchSegDataPreProcessor  # noqa: F401
