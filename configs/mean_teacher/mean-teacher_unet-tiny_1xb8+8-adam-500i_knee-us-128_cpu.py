@@ -104,5 +104,5 @@ custom_hooks = [
     # EMA teacher (time constant ~100 iterations at this scale) and a
     # pseudo-label weight that ramps up over the first 40 % of training,
     # while the student still predicts background only.
-    dict(type='MeanTeacherHook', momentum=0.01, rampup_iters=200),
+    dict(type='MeanTeacherHook', momentum=0.01, rampup_ratio=0.4),
 ]

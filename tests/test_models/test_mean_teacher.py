@@ -166,6 +166,26 @@ def test_pseudo_labels_threshold_and_ignore_index():
     assert (labels != 7).all()
 
 
+def test_pseudo_labels_class_keep_ratio_is_per_class_and_skips_padding():
+    # Class 1 is rare and never confident (0.6-0.7), class 0 frequent and
+    # confident (0.9-0.99): an absolute floor of 0.8 would drop every
+    # class-1 pixel; keeping the top half of EACH class keeps both.
+    p1 = torch.tensor([[0.60, 0.62, 0.68, 0.70],
+                       [0.01, 0.02, 0.05, 0.10]])
+    probs = torch.stack([1 - p1, p1])[None]  # (1, 2, 2, 4)
+    labels, _ = pseudo_labels(probs, threshold=0.8)
+    assert (labels == 1).sum() == 0
+    labels, _ = pseudo_labels(probs, class_keep_ratio=0.5)
+    assert labels.tolist() == [[[255, 255, 1, 1], [0, 0, 255, 255]]]
+    # Padding (invalid pixels) is dropped and not counted.
+    valid = torch.ones(1, 2, 4, dtype=torch.bool)
+    valid[0, :, 3] = False
+    labels, _ = pseudo_labels(probs, class_keep_ratio=0.5, valid=valid)
+    # class 1 over 0.60, 0.62, 0.68: median 0.62; class 0 over 0.99, 0.98,
+    # 0.95: median 0.98.
+    assert labels.tolist() == [[[255, 1, 1, 255], [0, 0, 255, 255]]]
+
+
 @pytest.mark.parametrize('batch,ratio,expected', [(16, [1, 1], 8),
                                                   (12, [1, 2], 4),
                                                   (5, [1, 4], 1)])

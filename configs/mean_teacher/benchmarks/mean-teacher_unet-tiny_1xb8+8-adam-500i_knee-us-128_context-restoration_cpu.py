@@ -16,5 +16,5 @@ pretrained_encoder = dict(
     mode='encoder')
 custom_hooks = [
     dict(type='PretrainedEncoderHook'),
-    dict(type='MeanTeacherHook', momentum=0.01, rampup_iters=200),
+    dict(type='MeanTeacherHook', momentum=0.01, rampup_ratio=0.4),
 ]

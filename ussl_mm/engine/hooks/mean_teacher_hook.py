@@ -23,8 +23,10 @@ class MeanTeacherHook(Hook):
     ``teacher = (1 - momentum) * teacher + momentum * student`` for the
     parameters (and the buffers, unless ``skip_buffers``). Before every
     iteration it sets ``model.unsup_ramp`` to ``exp(-5 (1 - t)^2)`` with
-    ``t = min(1, iter / rampup_iters)`` (1 when ``rampup_iters`` is 0), so
-    that pseudo-labels from a teacher that has not learnt yet weigh little.
+    ``t = min(1, iter / (rampup_ratio * max_iters))`` (1 when
+    ``rampup_ratio`` is 0), so that pseudo-labels from a teacher that has
+    not learnt yet weigh little. A ratio of the run's iterations, so that
+    the ramp moves with the schedule (a study changes ``max_iters``).
     Why not mmengine's ``EMAHook``: it averages the *whole* model into a
     separate copy used for evaluation, whereas here the average must be the
     teacher module that the model itself uses for its pseudo-labels.
@@ -35,8 +37,9 @@ class MeanTeacherHook(Hook):
             the CPU-scale schedules of a few hundred to a few thousand
             iterations; GPU schedules of 40k iterations use 0.001).
         interval (int): Update every ``interval`` iterations. Defaults to 1.
-        rampup_iters (int): Iterations of the unsupervised-weight ramp.
-            Defaults to 0 (full weight from the start).
+        rampup_ratio (float): Share of the run's iterations over which the
+            unsupervised weight ramps up, in [0, 1]. Defaults to 0.0 (full
+            weight from the start).
         skip_buffers (bool): Copy buffers instead of averaging them.
             Defaults to False.
     """
@@ -48,18 +51,19 @@ class MeanTeacherHook(Hook):
     def __init__(self,
                  momentum: float = 0.01,
                  interval: int = 1,
-                 rampup_iters: int = 0,
+                 rampup_ratio: float = 0.0,
                  skip_buffers: bool = False) -> None:
         if not 0 < momentum <= 1:
             raise ValueError('MeanTeacherHook: momentum must be in (0, 1], '
                              f'got {momentum}.')
-        if int(interval) < 1 or int(rampup_iters) < 0:
+        if int(interval) < 1 or not 0.0 <= rampup_ratio <= 1.0:
             raise ValueError(
-                'MeanTeacherHook: interval must be >= 1 and rampup_iters >= '
-                f'0, got {interval} and {rampup_iters}.')
+                'MeanTeacherHook: interval must be >= 1 and rampup_ratio in '
+                f'[0, 1], got {interval} and {rampup_ratio}.')
         self.momentum = float(momentum)
         self.interval = int(interval)
-        self.rampup_iters = int(rampup_iters)
+        self.rampup_ratio = float(rampup_ratio)
+        self.rampup_iters = 0
         self.skip_buffers = skip_buffers
 
     @staticmethod
@@ -84,6 +88,7 @@ class MeanTeacherHook(Hook):
     def before_train(self, runner) -> None:
         """Copy the student into the teacher (unless resuming)."""
         model = self._model(runner)
+        self.rampup_iters = int(round(self.rampup_ratio * runner.max_iters))
         if runner.iter == 0:
             self.momentum_update(model, 1.0)
             print_log('MeanTeacherHook: teacher initialised from the student.',

@@ -15,28 +15,55 @@ from torch import Tensor
 #: The branches of a semi-supervised batch (mmdet's names).
 BRANCHES = ('sup', 'unsup_teacher', 'unsup_student')
 
-_TRAIN_CFG_KEYS = ('sup_weight', 'unsup_weight', 'threshold', 'cutmix_prob',
-                   'cutmix_area')
+_TRAIN_CFG_KEYS = ('sup_weight', 'unsup_weight', 'unsup_loss', 'threshold',
+                   'class_keep_ratio', 'cutmix_prob', 'cutmix_area')
+_UNSUP_LOSSES = ('pseudo_label', 'mse')
 
 
 def pseudo_labels(probs: Tensor,
-                  threshold: float,
-                  ignore_index: int = 255) -> Tuple[Tensor, Tensor]:
+                  threshold: float = 0.0,
+                  ignore_index: int = 255,
+                  class_keep_ratio: Optional[float] = None,
+                  valid: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
     """Hard pseudo-labels from class probabilities, unconfident pixels
     ignored.
 
+    Two rules, applied together:
+
+    * ``threshold``: an absolute confidence floor (FixMatch's tau);
+    * ``class_keep_ratio``: per predicted class, keep only the most
+      confident ``class_keep_ratio`` of its pixels in the batch. Unlike an
+      absolute floor it does not depend on how calibrated the teacher is (a
+      segmentor trained for a few hundred iterations with CE + Dice may
+      never exceed 0.7 on the rare class, so tau = 0.95 would drop every
+      foreground pixel and teach "background everywhere"), and a rare class
+      keeps the same share of its pixels as a frequent one.
+
     Args:
         probs (Tensor): (N, C, H, W) class probabilities.
-        threshold (float): Minimum max-probability of a pixel that keeps its
-            label (FixMatch's tau); in [0, 1].
+        threshold (float): Minimum max-probability of a kept pixel, in
+            [0, 1]. Defaults to 0.0 (no floor).
         ignore_index (int): Label of the dropped pixels. Defaults to 255.
+        class_keep_ratio (float, optional): In (0, 1]. Defaults to None (no
+            per-class selection).
+        valid (Tensor, optional): (N, H, W) bool, pixels that may be kept
+            (e.g. not padding); the per-class ratios count only these.
+            Defaults to None (all).
 
     Returns:
         tuple[Tensor, Tensor]: (N, H, W) long labels (``ignore_index`` where
-        the confidence is below ``threshold``) and (N, H, W) confidence.
+        dropped) and (N, H, W) confidence.
     """
     conf, labels = probs.max(dim=1)
-    labels = labels.masked_fill(conf < threshold, ignore_index)
+    keep = conf >= threshold
+    if valid is not None:
+        keep &= valid
+    if class_keep_ratio is not None and class_keep_ratio < 1.0:
+        for c in labels[keep].unique().tolist():
+            sel = keep & (labels == c)
+            cut = torch.quantile(conf[sel].float(), 1.0 - class_keep_ratio)
+            keep &= ~sel | (conf >= cut)
+    labels = labels.masked_fill(~keep, ignore_index)
     return labels, conf
 
 
@@ -82,7 +109,7 @@ class MeanTeacherSegmentor(BaseSegmentor):
     The loss is ``sup_weight * L(student(sup), gt) + unsup_weight * w(t) *
     L(student(strong), pseudo)``, where ``L`` is the segmentor's own decode
     loss (e.g. CE + batch Dice), ``pseudo`` is the teacher's argmax on the
-    weak view with pixels under ``threshold`` ignored, and ``w(t)`` is a
+    weak view with its least confident pixels ignored (:func:`pseudo_labels`), and ``w(t)`` is a
     ramp set by :class:`~ussl_mm.engine.hooks.MeanTeacherHook` (1 when no
     hook sets it). The strong view differs from the weak one only in
     intensity (and CutMix), so the pseudo-label is aligned pixel for pixel.
@@ -92,7 +119,12 @@ class MeanTeacherSegmentor(BaseSegmentor):
         segmentor (dict): The segmentor config (e.g. the U-Net's
             ``EncoderDecoder``), built twice.
         semi_train_cfg (dict, optional): ``sup_weight`` (default 1.0),
-            ``unsup_weight`` (default 1.0), ``threshold`` (default 0.95),
+            ``unsup_weight`` (default 1.0), ``threshold`` (default 0.0) and
+            ``class_keep_ratio`` (default None), see :func:`pseudo_labels`,
+            ``unsup_loss``: ``'pseudo_label'`` (default; the segmentor's
+            decode loss on the hard pseudo-labels) or ``'mse'`` (Mean
+            Teacher's consistency on the class probabilities; threshold and
+            class_keep_ratio do not apply),
             ``cutmix_prob`` (default 0.5), ``cutmix_area`` (default
             (0.25, 0.5), fractions of the crop). Unknown keys are refused.
         semi_test_cfg (dict, optional): ``predict_on``: ``'teacher'``
@@ -118,7 +150,19 @@ class MeanTeacherSegmentor(BaseSegmentor):
                 f'{unknown}; the keys are {list(_TRAIN_CFG_KEYS)}.')
         self.sup_weight = float(semi_train_cfg.get('sup_weight', 1.0))
         self.unsup_weight = float(semi_train_cfg.get('unsup_weight', 1.0))
-        self.threshold = float(semi_train_cfg.get('threshold', 0.95))
+        self.unsup_loss = semi_train_cfg.get('unsup_loss', 'pseudo_label')
+        if self.unsup_loss not in _UNSUP_LOSSES:
+            raise ValueError(
+                'MeanTeacherSegmentor: semi_train_cfg.unsup_loss must be one '
+                f'of {_UNSUP_LOSSES}, got {self.unsup_loss!r}.')
+        self.threshold = float(semi_train_cfg.get('threshold', 0.0))
+        ratio = semi_train_cfg.get('class_keep_ratio', None)
+        self.class_keep_ratio = None if ratio is None else float(ratio)
+        if self.class_keep_ratio is not None and not \
+                0.0 < self.class_keep_ratio <= 1.0:
+            raise ValueError(
+                'MeanTeacherSegmentor: semi_train_cfg.class_keep_ratio must '
+                f'be in (0, 1] or None, got {ratio}.')
         self.cutmix_prob = float(semi_train_cfg.get('cutmix_prob', 0.5))
         self.cutmix_area = tuple(semi_train_cfg.get('cutmix_area',
                                                     (0.25, 0.5)))
@@ -226,12 +270,13 @@ class MeanTeacherSegmentor(BaseSegmentor):
                 mode='bilinear',
                 align_corners=head.align_corners)
             probs = logits.float().softmax(dim=1)
-            labels, conf = pseudo_labels(probs, self.threshold,
-                                         self.ignore_index)
+            valid = torch.zeros_like(probs[:, 0], dtype=torch.bool)
             for i, sample in enumerate(samples):
                 h, w = sample.metainfo.get('img_shape', weak.shape[2:])
-                labels[i, h:, :] = self.ignore_index
-                labels[i, :, w:] = self.ignore_index
+                valid[i, :h, :w] = True
+            labels, conf = pseudo_labels(probs, self.threshold,
+                                         self.ignore_index,
+                                         self.class_keep_ratio, valid)
             if self.cutmix_prob > 0 and strong.shape[0] > 1:
                 n, _, h, w = strong.shape
                 use = torch.rand(n, device=strong.device) < self.cutmix_prob
@@ -241,18 +286,43 @@ class MeanTeacherSegmentor(BaseSegmentor):
                 perm = torch.roll(torch.arange(n, device=strong.device), 1)
                 strong = torch.where(box[:, None], strong[perm], strong)
                 labels = torch.where(box, labels[perm], labels)
+                probs = torch.where(box[:, None], probs[perm], probs)
+                valid = torch.where(box, valid[perm], valid)
+        weight = self.unsup_weight * self.unsup_ramp
+        if self.unsup_loss == 'mse':
+            return self._consistency_loss(strong, probs, valid, weight)
         pseudo = []
         for sample, label in zip(samples, labels):
             new = SegDataSample(metainfo=sample.metainfo)
             new.gt_sem_seg = PixelData(data=label[None])
             pseudo.append(new)
         kept = labels != self.ignore_index
-        weight = self.unsup_weight * self.unsup_ramp
         losses = _renamed('unsup_', self.student.loss(strong, pseudo), weight)
         losses['unsup_mask_ratio'] = kept.float().mean()
         losses['unsup_fg_ratio'] = ((labels > 0) & kept).float().sum() / \
             kept.float().sum().clamp(min=1)
         return losses
+
+    def _consistency_loss(self, strong: Tensor, target: Tensor, valid: Tensor,
+                          weight: float) -> dict:
+        """Mean Teacher's consistency: the mean squared difference between
+        the student's class probabilities on the strong view and the
+        teacher's on the weak one, over the valid (unpadded) pixels. Soft
+        targets: an unsure teacher pulls the student gently, where a hard
+        pseudo-label would push it all the way."""
+        head = self.student.decode_head
+        logits = resize(
+            head.forward(self.student.extract_feat(strong)),
+            size=strong.shape[2:],
+            mode='bilinear',
+            align_corners=head.align_corners)
+        diff = (logits.float().softmax(dim=1) - target).pow(2).sum(dim=1)
+        loss = diff[valid].mean() if valid.any() else diff.sum() * 0
+        fg = (target.argmax(dim=1) > 0) & valid
+        return dict(
+            unsup_loss_mse=loss * weight,
+            unsup_mask_ratio=valid.float().mean(),
+            unsup_fg_ratio=fg.float().sum() / valid.float().sum().clamp(min=1))
 
 
 def _renamed(prefix: str, losses: dict, weight: float) -> dict:
