@@ -30,10 +30,28 @@ study = dict(
     name='label_curve',
     work_dir='work_dirs/label_curve',
     pretrain=dict(
+        densecl_stock=dict(
+            config='configs/densecl/'
+            'densecl_r18_stock_1xb16-coslr-200i_knee-us-128_cpu.py',
+            data_stats=False,
+            cfg_options={
+                # RandomResizedCrop of mmpretrain's MoCo v2 views
+                'train_dataloader.dataset.pipeline.1.transforms.0.0.scale': 64
+            }),
         context_restoration=dict(
             config='configs/context_restoration/'
             'context-restoration_unet-tiny_1xb8-adam-120i_knee-us-128_cpu.py')),
+    # The quickstart's rows except its semi-supervised one, plus mmpretrain's
+    # stock DenseCL, the full-resolution decoder and the inpainting U-Net.
     initialisations=dict(
+        _delete_=True,
+        scratch=_base_.study.initialisations.scratch,
+        densecl=_base_.study.initialisations.densecl,
+        densecl_stock=dict(
+            config=_base_.study.initialisations.scratch.config,
+            pretrain='densecl_stock', baseline='scratch',
+            cfg_options=_crop64),
+        unet_scratch=_base_.study.initialisations.unet_scratch,
         # Its randomly initialised decoder needs the U-Net rows' iterations:
         # from scratch at 5 %, val mIoU 48 (background only) at 150
         # iterations, 67 at 125, 83 at 375 of 500.

@@ -123,8 +123,12 @@ def test_config_builds_and_trains_two_iterations(tmp_path, data_root):
         assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
 
 
-def test_every_student_parameter_gets_a_gradient(tmp_path, data_root):
+@pytest.mark.parametrize('unsup_loss', ['pseudo_label', 'mse'])
+def test_every_student_parameter_gets_a_gradient(tmp_path, data_root,
+                                                 unsup_loss):
     cfg = _tiny_cfg(MT_CPU, data_root, tmp_path / 'w')
+    cfg.model.semi_train_cfg.unsup_loss = unsup_loss
+    cfg.model.semi_train_cfg.class_keep_ratio = None
     # threshold 0: every pixel is pseudo-labelled, so the unsupervised loss
     # reaches every parameter even from an untrained teacher.
     cfg.model.semi_train_cfg.threshold = 0.0
@@ -139,6 +143,9 @@ def test_every_student_parameter_gets_a_gradient(tmp_path, data_root):
     losses = model.loss(data['inputs'], data['data_samples'])
     loss, _ = model.parse_losses(losses)
     assert torch.isfinite(loss)
+    unsup = [k for k in losses if k.startswith('unsup_') and 'loss' in k]
+    assert unsup and all(float(sum(losses[k]) if isinstance(
+        losses[k], list) else losses[k]) > 0 for k in unsup)
     # Every pixel is kept except the padding (crops of images smaller than
     # the crop size are padded by the preprocessor).
     unpadded = sum(s.metainfo['img_shape'][0] * s.metainfo['img_shape'][1]

@@ -10,6 +10,7 @@ from tiny_study import REPO, tiny_study_dict
 from ussl_mm.apis import build_train_cfg, parse_test_args, parse_train_args
 from ussl_mm.apis.run import leaf_datasets
 from ussl_mm.study import LabelEfficiencyStudy, StudySpec
+from ussl_mm.study.data import labelled_dataset_key
 from ussl_mm.study.runner import FinetuneRun, PretrainRun
 
 
@@ -193,7 +194,8 @@ def test_extra_test_set_command_tests_the_same_model_elsewhere(
 
 @pytest.mark.parametrize('preset', [
     'quickstart_knee_us.py', 'inpainting_knee_us.py',
-    'unlabelled_scaling_knee_us.py'
+    'unlabelled_scaling_knee_us.py', 'label_curve_knee_us.py',
+    'unlabelled_vs_supervised_knee_us.py'
 ])
 def test_every_preset_builds_every_command(preset, tiny_knee, tmp_path,
                                            monkeypatch):
@@ -224,7 +226,16 @@ def test_every_preset_builds_every_command(preset, tiny_knee, tmp_path,
         # 50 % of 8 images: the floor in iterations decides.
         assert cfg.train_cfg.max_iters == sch.min_iters
         assert cfg.default_hooks.checkpoint.save_best == 'mDice'
-        assert cfg.train_dataloader.dataset.data_root == tiny_knee
+        # Every dataset reads the study's data; the label fraction reaches
+        # the labelled one (a semi-supervised row's first dataset).
+        key = labelled_dataset_key(cfg)
+        labelled = cfg
+        for part in key.split('.'):
+            labelled = labelled[int(part)] if part.isdigit() else \
+                labelled[part]
+        assert labelled.label_fraction == 50
+        assert all(d['data_root'] == tiny_knee
+                   for d in leaf_datasets(cfg.train_dataloader.dataset))
         test_args = parse_test_args(study.test_argv(run, ckpts, '/x/b.pth'))
         assert test_args.data_root == tiny_knee
 
