@@ -6,7 +6,6 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import DictAction
 from mmengine.hooks import Hook
 
 from ussl_mm.apis import (build_test_runner, build_train_cfg,
@@ -143,7 +142,8 @@ def test_cfg_options_round_trip_through_the_command_line():
                        (dict(a='two words'), 'read back')):
         with pytest.raises(ValueError, match=match):
             cfg_options_to_argv(bad)
-    assert DictAction._parse_iterable('[]') == []
+    assert parse_train_args(['c.py', '--cfg-options', 'a=[]'
+                             ]).cfg_options == {'a': []}
 
 
 def test_resume_forms_set_mmengine_resume(tmp_path):

@@ -23,7 +23,8 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import is_distributed, is_main_process
 
 from ..utils import (check_data_preprocessor, enable_amp,
-                     load_checkpoint_strict, strip_collate_scope)
+                     load_checkpoint_strict, register_safe_globals,
+                     setup_cpu_distributed, strip_collate_scope)
 
 #: Per-image file of ``tools/test.py --clinical``, in its work dir.
 CLINICAL_FILE = 'clinical_per_image.json'
@@ -387,8 +388,19 @@ def _metrics(evaluator) -> List[dict]:
 
 # ------------------------------------------------------------------- runner
 def _runner_from_cfg(cfg: Config):
+    """Build the Runner of ``cfg``, after the process set-up a run needs.
+
+    Both steps are explicit calls, not side effects of ``import ussl_mm``:
+    mmengine's checkpoints are allow-listed for ``torch.load``
+    (:func:`~ussl_mm.utils.register_safe_globals`; resume, ``load_from``
+    and the pretrained-encoder transfer read them), and a multi-process
+    run on a machine without CUDA gets its gloo process group and CPU
+    model wrapper (:func:`~ussl_mm.utils.setup_cpu_distributed`).
+    """
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    register_safe_globals()
+    setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
@@ -507,6 +519,15 @@ def _flatten(options: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
     return flat
 
 
+def _read_back(key: str, text: str) -> Any:
+    """The value ``--cfg-options key=text`` gives, parsed by mmengine's
+    ``DictAction`` through argparse, as the tools parse it."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(['--cfg-options',
+                              f'{key}={text}']).cfg_options[key]
+
+
 def cfg_options_to_argv(options: Dict[str, Any]) -> List[str]:
     """``--cfg-options`` arguments that mmengine's ``DictAction`` parses back
     into ``options``.
@@ -532,7 +553,7 @@ def cfg_options_to_argv(options: Dict[str, Any]) -> List[str]:
     argv = []
     for key, value in _flatten(options).items():
         text = _format_value(value)
-        back = DictAction._parse_iterable(text)
+        back = _read_back(key, text)
         if back != value or type(back) is not type(value):
             raise ValueError(
                 f'--cfg-options {key}={text} would be read back as {back!r} '
