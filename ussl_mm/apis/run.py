@@ -23,8 +23,7 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import is_distributed, is_main_process
 
 from ..utils import (check_data_preprocessor, enable_amp,
-                     load_checkpoint_strict, register_safe_globals,
-                     setup_cpu_distributed, strip_collate_scope)
+                     load_checkpoint_strict, strip_collate_scope)
 
 #: Per-image file of ``tools/test.py --clinical``, in its work dir.
 CLINICAL_FILE = 'clinical_per_image.json'
@@ -399,6 +398,8 @@ def _runner_from_cfg(cfg: Config):
     """
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
+    from ..utils import register_safe_globals, setup_cpu_distributed
     register_safe_globals()
     setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:
