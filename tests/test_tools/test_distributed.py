@@ -163,6 +163,7 @@ def densecl_run(knee_root, tmp_path_factory):
     return work_dir, out
 
 
+@pytest.mark.slow
 def test_densecl_queue_is_shared_and_gathered_from_both_ranks(
         densecl_run, knee_root):
     work_dir, out = densecl_run
@@ -221,6 +222,7 @@ def _fcn_train(cfg, work_dir, cwd, max_iters, densecl_ckpt, *options,
     ], cwd=cwd)
 
 
+@pytest.mark.slow
 def test_fcn_finetune_shards_checkpoint_resume_and_dist_test(
         densecl_run, knee_root, tmp_path):
     densecl_ckpt = str(densecl_run[0] / f'iter_{DENSECL_ITERS}.pth')
