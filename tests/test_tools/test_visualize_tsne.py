@@ -103,6 +103,7 @@ def test_finetune_config_reads_its_test_dataset(knee_root, moco_ckpt,
     assert not np.allclose(rand['features'], res['features'])
 
 
+@pytest.mark.slow
 def test_refuses_mismatched_checkpoint(knee_root, moco_ckpt, tmp_path,
                                       load_tool):
     tool = load_tool('analysis_tools/visualize_tsne.py')
