@@ -1,5 +1,10 @@
 """Shared fixtures. Every test imports ``ussl_mm`` so all modules are
-registered exactly as ``custom_imports`` does it for users."""
+registered exactly as ``custom_imports`` does it for users.
+
+Tests read mmengine checkpoints with ``torch.load`` and build Runners
+directly, so the session allow-lists mmengine's checkpoint globals once,
+explicitly, as the tools do (``import ussl_mm`` does not: see
+``tests/test_import_side_effects.py``)."""
 import os.path as osp
 
 import cv2
@@ -9,6 +14,9 @@ import torch
 
 import ussl_mm  # noqa: F401
 from ussl_mm.datasets.synthetic import generate_knee_us
+from ussl_mm.utils import register_safe_globals
+
+register_safe_globals()
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

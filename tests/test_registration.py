@@ -16,6 +16,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 import ussl_mm
 
@@ -45,6 +46,9 @@ def _registries_for(cls):
         return 'hook', [me.HOOKS]
     if issubclass(cls, OptimWrapper):
         return 'optim_wrapper', [me.OPTIM_WRAPPERS]
+    if issubclass(cls, DistributedDataParallel):
+        # mmengine's root registry: both scopes' Runners find it there.
+        return 'model_wrapper', [me.MODEL_WRAPPERS]
     if issubclass(cls, BaseMetric):
         return 'metric', [ms.METRICS, mp.METRICS]
     if issubclass(cls, nn.Module):

@@ -53,6 +53,7 @@ def _load(path):
     return np.asarray(img.dataobj), img.affine
 
 
+@pytest.mark.slow
 def test_layout_classes_and_mirror(atlas_pair, tmp_path):
     vol, atlas, img_path, atl_path = atlas_pair
     out = tmp_path / 'layout'
@@ -90,6 +91,7 @@ def test_layout_classes_and_mirror(atlas_pair, tmp_path):
     assert info['voxels']['caudate'] == 6 and info['mirror_axis'] == 0
 
 
+@pytest.mark.slow
 def test_mirror_axis_follows_the_affine(atlas_pair, tmp_path):
     """Stored with the left-right axis second (PIR-like), the mirror flips
     axis 1."""
@@ -108,6 +110,7 @@ def test_mirror_axis_follows_the_affine(atlas_pair, tmp_path):
     np.testing.assert_array_equal(mvol, v[:, ::-1])
 
 
+@pytest.mark.slow
 def test_errors_name_the_file_and_the_fix(atlas_pair, tmp_path):
     vol, atlas, img_path, _ = atlas_pair
     res = _run('--templates', str(tmp_path / 'nowhere'), '--out',

@@ -72,6 +72,7 @@ def _hook(runner):
     return hooks[0]
 
 
+@pytest.mark.slow
 def test_pretrain_transfer_finetune_test_then_resume(knee_root, tmp_path):
     # 1. pretrain DenseCL (CPU config) for 2 iterations.
     pre_dir = str(tmp_path / 'pretrain')
@@ -119,6 +120,7 @@ def test_pretrain_transfer_finetune_test_then_resume(knee_root, tmp_path):
             assert torch.equal(state[k], v), k
 
 
+@pytest.mark.slow
 def test_finetune_refuses_wrong_checkpoint(knee_root, tmp_path):
     # A checkpoint with the wrong prefix (e.g. a whole-model dump under
     # `encoder_q.`) must stop training before the first iteration.

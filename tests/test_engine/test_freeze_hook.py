@@ -43,6 +43,7 @@ def _batch():
                 data_samples=samples)
 
 
+@pytest.mark.slow
 def test_freeze_then_unfreeze():
     torch.manual_seed(0)
     model = _fcn_r18()
@@ -83,6 +84,7 @@ def test_freeze_then_unfreeze():
         assert not torch.equal(after[key], start[key]), key
 
 
+@pytest.mark.slow
 def test_resumed_inside_window_refreezes_and_past_it_does_not():
     model = _fcn_r18()
     hook = FreezeThenUnfreezeHook(freeze_iters=10, prefixes=['backbone.'])

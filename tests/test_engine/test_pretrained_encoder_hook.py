@@ -116,6 +116,7 @@ def test_every_fcn_backbone_key_is_in_densecl_checkpoint(densecl_ckpt):
     assert not missing and not bad_shape, (missing[:5], bad_shape[:5])
 
 
+@pytest.mark.slow
 def test_transfer_from_top_level_dict_loads_encoder_leaves_decoder(
         densecl_ckpt):
     src = torch.load(densecl_ckpt, map_location='cpu')['state_dict']
@@ -176,6 +177,7 @@ def test_explicit_none_is_a_logged_scratch_run(mm_log):
         assert torch.equal(v, before[k]), k
 
 
+@pytest.mark.slow
 def test_missing_key_and_bad_options_are_errors(densecl_ckpt):
     with pytest.raises(KeyError, match='pretrained_encoder.checkpoint=PATH'):
         PretrainedEncoderHook().before_train(_runner(_fcn_r18()))
@@ -200,6 +202,7 @@ def test_missing_checkpoint_names_the_file(tmp_path):
         _run(_fcn_r18(), checkpoint=missing)
 
 
+@pytest.mark.slow
 def test_resume_transfers_nothing(densecl_ckpt):
     model = _fcn_r18()
     before = copy.deepcopy(model.state_dict())
@@ -240,6 +243,7 @@ def test_accepts_bare_and_ddp_state_dicts(densecl_ckpt, tmp_path):
                        src['backbone.conv1.weight'])
 
 
+@pytest.mark.slow
 def test_refuses_deep_stem_checkpoint_with_counts(tmp_path):
     # A ResNetV1c (deep stem) pretraining: the classic silent failure.
     deep = _densecl_r18(backbone=dict(type='ResNetV1c', depth=18))
@@ -262,6 +266,7 @@ def test_refuses_deep_stem_checkpoint_with_counts(tmp_path):
         assert torch.equal(v, before[k]), k
 
 
+@pytest.mark.slow
 def test_refuses_deeper_encoder_with_counts(tmp_path):
     # ResNet-34 holds every ResNet-18 key with equal shape: only the extra
     # keys show that the architecture is wrong.
@@ -279,6 +284,7 @@ def test_refuses_deeper_encoder_with_counts(tmp_path):
     assert len(hook.report['unexpected']) > 0
 
 
+@pytest.mark.slow
 def test_refuses_wrong_prefix_and_prefix_map_fixes_it(densecl_ckpt,
                                                       tmp_path):
     src = torch.load(densecl_ckpt, map_location='cpu')['state_dict']
@@ -293,6 +299,7 @@ def test_refuses_wrong_prefix_and_prefix_map_fixes_it(densecl_ckpt,
                        src['backbone.layer4.1.bn2.weight'])
 
 
+@pytest.mark.slow
 def test_one_vs_three_channel_stem(densecl_ckpt):
     src = torch.load(densecl_ckpt, map_location='cpu')['state_dict']
     with pytest.raises(RuntimeError) as err:
@@ -309,6 +316,7 @@ def test_one_vs_three_channel_stem(densecl_ckpt):
         w, src['backbone.conv1.weight'].sum(1, keepdim=True))
 
 
+@pytest.mark.slow
 def test_checkpoint_equal_to_init_is_reported(tmp_path, mm_log):
     torch.manual_seed(3)
     model = _fcn_r18()
@@ -356,6 +364,7 @@ def _bad_checkpoints(tmp_path, densecl_ckpt):
     ]
 
 
+@pytest.mark.slow
 def test_bad_checkpoint_files_name_the_file_and_the_problem(
         tmp_path, densecl_ckpt):
     from ussl_mm.utils.checkpoint import CheckpointReadError

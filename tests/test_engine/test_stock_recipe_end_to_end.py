@@ -12,6 +12,8 @@ from mmengine.hooks import Hook
 from ussl_mm.apis import build_train_runner, parse_train_args
 from ussl_mm.engine.hooks import PretrainedEncoderHook
 
+pytestmark = pytest.mark.slow
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PRETRAIN = dict(
     ours='configs/densecl/densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py',

@@ -121,6 +121,7 @@ def _prefixed(state, prefix):
     return {k: v for k, v in state.items() if k.startswith(prefix)}
 
 
+@pytest.mark.slow
 def test_encoder_transfer_loads_the_whole_encoder_then_freeze_unfreeze(
         tmp_path, nifti_root, pretrained_ckpt):
     ckpt, src = pretrained_ckpt
@@ -149,6 +150,7 @@ def test_encoder_transfer_loads_the_whole_encoder_then_freeze_unfreeze(
     assert all(p.requires_grad for p in runner.model.parameters())
 
 
+@pytest.mark.slow
 def test_encoder_plus_decoder_transfer(tmp_path, nifti_root, pretrained_ckpt):
     ckpt, src = pretrained_ckpt
     runner, rec = _runner(tmp_path, nifti_root, ckpt, 'encoder+decoder',

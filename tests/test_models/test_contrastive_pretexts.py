@@ -101,6 +101,7 @@ class _GradRecorder:
         return hook
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('method', sorted(METHODS))
 def test_pretext_trains_and_transfers_to_fcn(method, knee_root, tmp_path):
     algo, trainable_modules, loss_keys = METHODS[method]

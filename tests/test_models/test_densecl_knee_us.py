@@ -3,6 +3,7 @@ config: finite losses, a gradient on every trainable parameter of the query
 encoder, none on the momentum (key) encoder."""
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
@@ -16,6 +17,7 @@ CFG = osp.join(
     'densecl', 'densecl_r18_1xb16-coslr-200i_knee-us-128_cpu.py')
 
 
+@pytest.mark.slow
 def test_densecl_trains_on_ultrasound_pipeline(knee_us_data):
     root = str(knee_us_data(num_train=8, num_val=0, num_test=0, size=64,
                             fractions=None))

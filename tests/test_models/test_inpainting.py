@@ -61,6 +61,7 @@ def make_batch(transform, n=4, size=32, seed=0):
     return default_collate(items)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('algo,cls', [
     ('ContextRestoration', ContextRestorationCorruption),
     ('ContextPrediction', ContextPredictionCorruption),

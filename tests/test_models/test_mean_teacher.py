@@ -97,6 +97,7 @@ def data_root(tmp_path_factory):
     return str(root)
 
 
+@pytest.mark.slow
 def test_config_builds_and_trains_two_iterations(tmp_path, data_root):
     cfg = _tiny_cfg(MT_CPU, data_root, tmp_path / 'w')
     runner = Runner.from_cfg(cfg)
@@ -123,6 +124,7 @@ def test_config_builds_and_trains_two_iterations(tmp_path, data_root):
         assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('unsup_loss', ['pseudo_label', 'mse'])
 def test_every_student_parameter_gets_a_gradient(tmp_path, data_root,
                                                  unsup_loss):
@@ -276,6 +278,7 @@ def _cr_checkpoint(path, **unet):
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.slow
 def test_unet_pretraining_transfers_whole_unet_into_student_and_teacher(
         tmp_path, data_root):
     ckpt = str(tmp_path / 'cr.pth')
@@ -298,6 +301,7 @@ def test_unet_pretraining_transfers_whole_unet_into_student_and_teacher(
     assert hook.report  # the verified transfer ran and reported
 
 
+@pytest.mark.slow
 def test_unet_pretraining_mismatch_is_refused(tmp_path, data_root):
     ckpt = str(tmp_path / 'cr16.pth')
     _cr_checkpoint(ckpt, base_channels=16)  # a wider U-Net

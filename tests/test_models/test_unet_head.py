@@ -70,6 +70,7 @@ def _batch(n=2, size=SIZE):
     return inputs, samples
 
 
+@pytest.mark.slow
 def test_logits_at_full_input_resolution():
     model = _resnet_unet()
     x = torch.randn(2, 3, SIZE, SIZE)
@@ -91,6 +92,7 @@ def test_logits_at_full_input_resolution():
     assert out[0].seg_logits.data.shape == (2, 70, 70)
 
 
+@pytest.mark.slow
 def test_finite_loss_and_gradient_on_every_trainable_parameter():
     model = _resnet_unet()
     model.train()
@@ -162,6 +164,7 @@ def densecl_r18_ckpt(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_densecl_r18_checkpoint_transfers_whole_encoder(densecl_r18_ckpt):
     src = torch.load(densecl_r18_ckpt, map_location='cpu',
                      weights_only=False)['state_dict']
@@ -200,6 +203,7 @@ def test_densecl_r18_checkpoint_transfers_whole_encoder(densecl_r18_ckpt):
 METHODS = ('densecl', 'mocov2', 'simclr', 'simsiam', 'barlowtwins')
 
 
+@pytest.mark.slow
 def test_cpu_benchmark_configs_take_the_whole_encoder(densecl_r18_ckpt):
     """The shipped CPU benchmark configs: each builds the same plain
     ResNet-18 + UNetHead (full-resolution logits) as the scratch config, and

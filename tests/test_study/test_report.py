@@ -77,6 +77,7 @@ def _row(md, frac, init):
     return rows[0]
 
 
+@pytest.mark.slow
 def test_one_seed_deltas_labels_and_no_stars(spec_factory, tmp_path):
     spec = spec_factory()
     recs = []
@@ -257,6 +258,7 @@ def test_a_run_that_learned_nothing_is_flagged(spec_factory, tmp_path):
         i for i, ln in enumerate(lines) if ln.startswith('| labels |')][0]]
 
 
+@pytest.mark.slow
 def test_verdict_follows_the_printed_delta(spec_factory, tmp_path):
     """A dataset-level Δ above the practical threshold is never called "no
     practical difference" because the per-image scores (diluted by images

@@ -101,6 +101,7 @@ def test_rows_without_data_stats_keep_their_normalisation(
     assert not any('mean' in k for k in opts)
 
 
+@pytest.mark.slow
 def test_pretrain_subsets_are_nested_and_seeded(tiny_configs, tiny_knee,
                                                 tmp_path):
     extra = tmp_path / 'extra'
@@ -193,9 +194,12 @@ def test_extra_test_set_command_tests_the_same_model_elsewhere(
 
 
 @pytest.mark.parametrize('preset', [
-    'quickstart_knee_us.py', 'inpainting_knee_us.py',
-    'unlabelled_scaling_knee_us.py', 'label_curve_knee_us.py',
-    'unlabelled_vs_supervised_knee_us.py'
+    pytest.param('quickstart_knee_us.py', marks=pytest.mark.slow),
+    'inpainting_knee_us.py',
+    pytest.param('unlabelled_scaling_knee_us.py', marks=pytest.mark.slow),
+    pytest.param('label_curve_knee_us.py', marks=pytest.mark.slow),
+    pytest.param('unlabelled_vs_supervised_knee_us.py',
+                 marks=pytest.mark.slow),
 ])
 def test_every_preset_builds_every_command(preset, tiny_knee, tmp_path,
                                            monkeypatch):

@@ -16,6 +16,8 @@ from tiny_study import REPO, tiny_study_dict
 from ussl_mm.apis import (build_test_cfg, build_train_cfg, parse_test_args,
                           parse_train_args)
 
+pytestmark = pytest.mark.slow
+
 TOOL = osp.join(REPO, 'tools', 'study.py')
 
 

@@ -17,8 +17,9 @@ what each rank saw; the assertions compare the ranks:
 * ``dist_test.sh`` over 2 ranks gives the metrics of ``tools/test.py`` in one
   process (5 test images: one rank gets a padded duplicate).
 
-The in-process tests show why ``ussl_mm.utils.dist`` exists: torch's DDP and
-SyncBN refuse CPU modules/tensors as mmengine calls them.
+The in-process tests show why ``CPUDistributedDataParallel`` and
+``ussl_mm.utils.setup_cpu_distributed`` exist (torch's DDP and SyncBN refuse
+CPU modules/tensors as mmengine calls them) and what they do.
 """
 import json
 import os
@@ -32,10 +33,11 @@ from unittest import mock
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.model import MMDistributedDataParallel
-
+from mmengine.config import Config
+from mmengine.registry import MODEL_WRAPPERS
 
 from _dist_probe import param_digest  # tests/test_tools is on sys.path
+from ussl_mm.utils import setup_cpu_distributed
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
@@ -161,6 +163,7 @@ def densecl_run(knee_root, tmp_path_factory):
     return work_dir, out
 
 
+@pytest.mark.slow
 def test_densecl_queue_is_shared_and_gathered_from_both_ranks(
         densecl_run, knee_root):
     work_dir, out = densecl_run
@@ -168,7 +171,7 @@ def test_densecl_queue_is_shared_and_gathered_from_both_ranks(
     r0, r1 = _dumps(work_dir, 'train_from0')
     for rank, d in enumerate((r0, r1)):
         assert (d['rank'], d['world_size'], d['backend']) == (rank, 2, 'gloo')
-        assert d['wrapped'] == 'MMDistributedDataParallel'
+        assert d['wrapped'] == 'CPUDistributedDataParallel'
         assert d['end_iter'] == DENSECL_ITERS
         assert len(d['keys']) == len(d['keys2']) == DENSECL_ITERS
         assert d['keys'][0].shape[0] == DENSECL_BATCH
@@ -219,6 +222,7 @@ def _fcn_train(cfg, work_dir, cwd, max_iters, densecl_ckpt, *options,
     ], cwd=cwd)
 
 
+@pytest.mark.slow
 def test_fcn_finetune_shards_checkpoint_resume_and_dist_test(
         densecl_run, knee_root, tmp_path):
     densecl_ckpt = str(densecl_run[0] / f'iter_{DENSECL_ITERS}.pth')
@@ -317,10 +321,14 @@ def test_torch_refuses_what_mmengine_asks_on_cpu(gloo_group):
         nn.SyncBatchNorm(4).train()(torch.randn(2, 4, 3, 3))
 
 
-def test_shim_wraps_cpu_module_and_converts_sync_bn(gloo_group):
+def test_cpu_wrapper_wraps_cpu_module_and_converts_sync_bn(gloo_group):
     model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.SyncBatchNorm(4))
-    with mock.patch('ussl_mm.utils.dist.print_log') as log:
-        ddp = MMDistributedDataParallel(module=model, device_ids=[0])
+    # As Runner.wrap_model builds it from model_wrapper_cfg.
+    with mock.patch('ussl_mm.engine.model_wrappers.cpu_distributed.print_log'
+                    ) as log:
+        ddp = MODEL_WRAPPERS.build(
+            dict(type='CPUDistributedDataParallel', broadcast_buffers=False),
+            default_args=dict(module=model, device_ids=[0]))
     assert ddp.device_ids is None
     assert not any(isinstance(m, nn.SyncBatchNorm) for m in ddp.modules())
     assert isinstance(ddp.module[1], nn.modules.batchnorm._BatchNorm)
@@ -332,3 +340,42 @@ def test_shim_wraps_cpu_module_and_converts_sync_bn(gloo_group):
     ddp(torch.randn(2, 3, 4, 4)).square().mean().backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all()
                for p in ddp.parameters())
+
+
+def _cfg(launcher, **extra):
+    return Config(dict(launcher=launcher,
+                       env_cfg=dict(dist_cfg=dict(backend='nccl')), **extra))
+
+
+def test_setup_cpu_distributed_does_nothing_without_launcher():
+    cfg = _cfg('none')
+    assert setup_cpu_distributed(cfg) is False
+    assert 'model_wrapper_cfg' not in cfg
+    assert not torch.distributed.is_initialized()
+
+
+def test_setup_cpu_distributed_inits_gloo_and_chooses_cpu_wrapper(
+        monkeypatch):
+    """``--launcher pytorch`` in one process (the variables torchrun sets):
+    gloo instead of the config's nccl, no CUDA device touched, and the CPU
+    wrapper with mmengine's default DDP arguments."""
+    for name, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
+                            MASTER_ADDR='127.0.0.1',
+                            MASTER_PORT=str(_free_port())).items():
+        monkeypatch.setenv(name, value)
+    cfg = _cfg('pytorch', find_unused_parameters=True)
+    cfg.env_cfg.dist_cfg.timeout = 60
+    try:
+        with mock.patch('torch.cuda.set_device') as set_device:
+            assert setup_cpu_distributed(cfg) is True
+        set_device.assert_not_called()
+        assert torch.distributed.get_backend() == 'gloo'
+        assert torch.distributed.get_world_size() == 1
+        assert cfg.model_wrapper_cfg == dict(
+            type='CPUDistributedDataParallel', broadcast_buffers=False,
+            find_unused_parameters=True)
+        # Initialised once: the Runner (and a second call) leave it alone.
+        assert setup_cpu_distributed(_cfg('pytorch')) is False
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()

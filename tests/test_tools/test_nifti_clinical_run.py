@@ -14,6 +14,8 @@ import pytest
 from ussl_mm.apis import (build_test_runner, build_train_runner,
                           parse_test_args, parse_train_args, run_test)
 
+pytestmark = pytest.mark.slow
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT,
                   'configs/unet/unet-tiny_1xb8-adam-500i_nifti-mri-128_cpu.py')

@@ -48,6 +48,7 @@ def test_pick_indices_spreads_over_foreground_items(load_tool):
         tool.pick_indices(areas, 0)
 
 
+@pytest.mark.slow
 def test_cli_writes_png_with_dice_titles(knee_root, unet_ckpt, tmp_path,
                                          load_tool):
     tool = load_tool('analysis_tools/overlay_slices.py')

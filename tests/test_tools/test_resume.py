@@ -1,15 +1,20 @@
 """A short mmpretrain training run stops, then resumes from its checkpoint.
 
 Guards the torch>=2.6 regression where mmengine 0.10.7 cannot resume
-("Weights only load failed ... HistoryBuffer"), fixed in ussl_mm.utils.compat
-by allow-listing mmengine's types rather than disabling weights_only.
+("Weights only load failed ... HistoryBuffer"), fixed by
+``ussl_mm.utils.register_safe_globals`` (the tools call it, and so does
+tests/conftest.py), which allow-lists mmengine's types rather than disabling
+weights_only.
 """
 import copy
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+
+pytestmark = pytest.mark.slow
 
 
 def _pretrain_cfg(data_root, work_dir, max_iters):

@@ -50,6 +50,7 @@ def _has_effusion(root, split, name):
     return bool((mask > 0).any())
 
 
+@pytest.mark.slow
 def test_cli_writes_png_npz_csv(knee_root, moco_ckpt, tmp_path):
     out = str(tmp_path / 'tsne' / 'moco.png')
     proc = subprocess.run(
@@ -77,6 +78,7 @@ def test_cli_writes_png_npz_csv(knee_root, moco_ckpt, tmp_path):
                           [bool(int(r['effusion'])) for r in rows])
 
 
+@pytest.mark.slow
 def test_finetune_config_reads_its_test_dataset(knee_root, moco_ckpt,
                                                 tmp_path, load_tool):
     # An mmseg (fine-tuning) config: images come from its test_dataloader
@@ -101,6 +103,7 @@ def test_finetune_config_reads_its_test_dataset(knee_root, moco_ckpt,
     assert not np.allclose(rand['features'], res['features'])
 
 
+@pytest.mark.slow
 def test_refuses_mismatched_checkpoint(knee_root, moco_ckpt, tmp_path,
                                       load_tool):
     tool = load_tool('analysis_tools/visualize_tsne.py')

@@ -85,11 +85,12 @@ def build_model(cfg, checkpoint: str):
     from mmengine.registry import MODELS, DefaultScope
 
     from ussl_mm.apis import merge_data_preprocessor
-    from ussl_mm.utils import load_checkpoint_strict
+    from ussl_mm.utils import load_checkpoint_strict, register_safe_globals
     model_cfg = merge_data_preprocessor(copy.deepcopy(cfg)).model
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'mmseg')):
         model = MODELS.build(model_cfg)
+    register_safe_globals()  # mmengine's checkpoints pickle a HistoryBuffer
     load_checkpoint_strict(model, checkpoint, config=cfg.filename)
     return model.eval()
 

@@ -3,7 +3,10 @@
 #
 # Order of preference:
 #   1. already installed and `mmcv._ext` imports -> nothing to do;
-#   2. a prebuilt wheel: $USSL_MMCV_WHEEL, ../shared/wheels/, or our cache;
+#   2. a prebuilt wheel: $USSL_MMCV_WHEEL (a file), $USSL_WHEEL_DIR/<wheel>
+#      (a folder of prebuilt wheels, e.g. one shared by several checkouts on
+#      a machine; the wheel there must have the sha256 below; default: a
+#      wheels/ folder of a shared/ folder beside the checkout), or our cache;
 #   3. build from the PyPI sdist, patched for torch 2.14 (C++20), and cache
 #      the wheel in ${USSL_CACHE:-~/.cache/ussl_mm}/wheels for the next time.
 #
@@ -13,11 +16,18 @@ set -euo pipefail
 PYTHON=${PYTHON:-python}
 # absolute path: the build below runs from another directory
 PYTHON=$("$PYTHON" -c 'import sys; print(sys.executable)')
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${USSL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ussl_mm}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# A machine-wide folder of prebuilt wheels next to the checkout (the
+# development and CI machines keep the mmcv wheel there), unless
+# USSL_WHEEL_DIR names another one.
+if [ -z "${USSL_WHEEL_DIR:-}" ] && [ -d "$ROOT/../shared/wheels" ]; then
+    USSL_WHEEL_DIR=$(cd "$ROOT/../shared/wheels" && pwd)
+fi
 VERSION=2.1.0
-# sha256 of the wheel in ../shared/wheels (built from the sdist as below).
-SHARED_SHA=aa8865739ab383bcfa380c9ce8865aa3233758c72aedd8f62825f50ef2ebfb87
+# sha256 of the cp311 x86_64 wheel we built from the sdist as below: a wheel
+# found in $USSL_WHEEL_DIR must be that one.
+WHEEL_DIR_SHA=aa8865739ab383bcfa380c9ce8865aa3233758c72aedd8f62825f50ef2ebfb87
 
 log() { echo "[install_mmcv] $*"; }
 
@@ -36,14 +46,15 @@ WHEEL_NAME="mmcv-$VERSION-$PYTAG-$PYTAG-linux_$ARCH.whl"
 
 candidates=()
 [ -n "${USSL_MMCV_WHEEL:-}" ] && candidates+=("$USSL_MMCV_WHEEL")
-candidates+=("$ROOT/../shared/wheels/$WHEEL_NAME" "$CACHE/wheels/$WHEEL_NAME")
+[ -n "${USSL_WHEEL_DIR:-}" ] && candidates+=("$USSL_WHEEL_DIR/$WHEEL_NAME")
+candidates+=("$CACHE/wheels/$WHEEL_NAME")
 
 for whl in "${candidates[@]}"; do
     [ -f "$whl" ] || continue
-    if [[ "$whl" == */shared/wheels/* ]]; then
+    if [ -n "${USSL_WHEEL_DIR:-}" ] && [ "$whl" = "$USSL_WHEEL_DIR/$WHEEL_NAME" ]; then
         got=$(sha256sum "$whl" | cut -d' ' -f1)
-        if [ "$got" != "$SHARED_SHA" ]; then
-            log "WARNING: $whl has sha256 $got, expected $SHARED_SHA; ignoring it"
+        if [ "$got" != "$WHEEL_DIR_SHA" ]; then
+            log "WARNING: $whl has sha256 $got, expected $WHEEL_DIR_SHA; ignoring it"
             continue
         fi
     fi

@@ -38,7 +38,7 @@ import torch.nn as nn
 from mmengine.config import Config
 
 from ..utils import (check_data_preprocessor, load_checkpoint_strict,
-                     strip_collate_scope)
+                     register_safe_globals, strip_collate_scope)
 from .run import leaf_datasets, load_cfg
 
 #: Transform types that read masks (``LoadAnnotations``,
@@ -194,6 +194,7 @@ def init_segmentor(config: Union[str, Path, Config],
     cfg.test_pipeline = inference_pipeline(cfg)
     merge_data_preprocessor(cfg)
     model = init_model(cfg, None, device=device)
+    register_safe_globals()  # mmengine's checkpoints pickle a HistoryBuffer
     ckpt = load_checkpoint_strict(model, checkpoint, config=name)
     model.dataset_meta = _dataset_meta(cfg, ckpt)
     return model

@@ -387,8 +387,21 @@ def _metrics(evaluator) -> List[dict]:
 
 # ------------------------------------------------------------------- runner
 def _runner_from_cfg(cfg: Config):
+    """Build the Runner of ``cfg``, after the process set-up a run needs.
+
+    Both steps are explicit calls, not side effects of ``import ussl_mm``:
+    mmengine's checkpoints are allow-listed for ``torch.load``
+    (:func:`~ussl_mm.utils.register_safe_globals`; resume, ``load_from``
+    and the pretrained-encoder transfer read them), and a multi-process
+    run on a machine without CUDA gets its gloo process group and CPU
+    model wrapper (:func:`~ussl_mm.utils.setup_cpu_distributed`).
+    """
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
+    from ..utils import register_safe_globals, setup_cpu_distributed
+    register_safe_globals()
+    setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
@@ -507,6 +520,15 @@ def _flatten(options: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
     return flat
 
 
+def _read_back(key: str, text: str) -> Any:
+    """The value ``--cfg-options key=text`` gives, parsed by mmengine's
+    ``DictAction`` through argparse, as the tools parse it."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(['--cfg-options',
+                              f'{key}={text}']).cfg_options[key]
+
+
 def cfg_options_to_argv(options: Dict[str, Any]) -> List[str]:
     """``--cfg-options`` arguments that mmengine's ``DictAction`` parses back
     into ``options``.
@@ -532,7 +554,7 @@ def cfg_options_to_argv(options: Dict[str, Any]) -> List[str]:
     argv = []
     for key, value in _flatten(options).items():
         text = _format_value(value)
-        back = DictAction._parse_iterable(text)
+        back = _read_back(key, text)
         if back != value or type(back) is not type(value):
             raise ValueError(
                 f'--cfg-options {key}={text} would be read back as {back!r} '

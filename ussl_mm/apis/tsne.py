@@ -28,6 +28,7 @@ from mmengine.model import ImgDataPreprocessor
 from mmengine.registry import DefaultScope, init_default_scope
 
 from ..utils.checkpoint import transfer_weights
+from ..utils.compat import register_safe_globals
 
 RANDOM = 'random'
 _SPLIT_MARKERS = ('o', '^', 's', 'D', 'v', 'P')
@@ -82,6 +83,7 @@ def build_backbone(cfg: Config, checkpoint: str) -> nn.Module:
                 f'visualize_tsne: checkpoint {checkpoint!r} does not exist. '
                 'Give the .pth written by tools/train.py (pretraining or '
                 'fine-tuning), or "random" for the untrained baseline.')
+        register_safe_globals()  # mmengine pickles a HistoryBuffer
         try:
             report = transfer_weights(holder, checkpoint,
                                       {'backbone.': 'backbone.'})

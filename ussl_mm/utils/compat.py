@@ -18,6 +18,13 @@ exactly what mmengine itself writes:
   anything else.
 
 Arbitrary pickled code in a foreign checkpoint is still refused.
+
+Nothing happens at import: the allow-list is process-wide state of torch, so
+the code that reads checkpoints sets it up explicitly with
+:func:`register_safe_globals` (the Runner builder of ``tools/train.py`` and
+``tools/test.py`` in :mod:`ussl_mm.apis.run`, ``init_segmentor``, the
+t-SNE and overlay tools). A script that builds its own ``Runner`` and
+resumes calls it once first.
 """
 import numpy as np
 import torch
@@ -60,16 +67,14 @@ def _mmengine_checkpoint_globals():
     return safe
 
 
-def register_safe_globals():
+def register_safe_globals() -> None:
     """Allow-list mmengine's checkpoint globals for ``torch.load``.
 
-    A no-op on torch versions without ``torch.serialization.add_safe_globals``
-    (< 2.4), where ``weights_only`` was not the default anyway.
+    Idempotent (torch keeps the allow-list as a set). A no-op on torch
+    versions without ``torch.serialization.add_safe_globals`` (< 2.4), where
+    ``weights_only`` was not the default anyway.
     """
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is None:
         return
     add(_mmengine_checkpoint_globals())
-
-
-register_safe_globals()

@@ -1,47 +1,43 @@
-"""Distributed training without CUDA: gloo on CPU, chosen from the machine.
+"""Distributed runs without CUDA: gloo on CPU, chosen from the machine.
 
 One reason: mmengine 0.10.7's distributed path assumes a CUDA device in every
-process. ``tools/dist_train.sh CONFIG 2`` on a CPU machine therefore dies in
-both ranks before the first iteration, whatever ``env_cfg.dist_cfg.backend``
-says::
+process. ``tools/dist_train.sh CONFIG 2`` on a CPU machine dies in both ranks
+before the first iteration, whatever ``env_cfg.dist_cfg.backend`` says
+(mmengine's launchers call ``torch.cuda.set_device(LOCAL_RANK)``: "Found no
+NVIDIA driver on your system"), and, past that, ``Runner.wrap_model`` passes
+``device_ids=[LOCAL_RANK]`` to ``DistributedDataParallel``, which torch
+refuses for a CPU module.
 
-    mmengine/dist/utils.py  _init_dist_pytorch -> torch.cuda.set_device
-    RuntimeError: Found no NVIDIA driver on your system.
+Nothing here runs at import. The tools call :func:`setup_cpu_distributed`
+(through :mod:`ussl_mm.apis.run`, which builds the Runner of
+``tools/train.py`` and ``tools/test.py``) before the Runner is built. With a
+CUDA device, or without ``--launcher``, it does nothing: mmengine's own nccl
++ ``cuda:LOCAL_RANK`` path runs. Without CUDA, in a multi-process run, it
 
-and, past that, ``Runner.wrap_model`` passes ``device_ids=[LOCAL_RANK]`` to
-``DistributedDataParallel``, which torch refuses for a CPU module, and
-torch's ``SyncBatchNorm`` raises in training on a CPU tensor ("SyncBatchNorm
-expected input tensor to be on GPU").
-
-When this module is imported (``import ussl_mm`` does it, so both
-``tools/train.py`` and ``tools/test.py`` get it) it wraps those three places.
-With a CUDA device nothing changes (mmengine's nccl + ``cuda:LOCAL_RANK``).
-Without one:
-
-* the launchers (``pytorch`` = torchrun, ``slurm``, ``mpi``) run mmengine's
-  own code minus the one ``torch.cuda.set_device`` call, with the backend
-  ``nccl`` replaced by ``gloo`` (other backends are kept); the choice is
-  logged (mmengine's logger prints INFO from rank 0 only) and the run's log
-  file records the backend when the model is wrapped;
-* ``MMDistributedDataParallel`` gets ``device_ids=None`` for a CPU module
-  (torch's rule for CPU DDP);
-* SyncBN layers (``sync_bn='torch'``/``'mmcv'`` or ``norm_cfg=dict(type=
-  'SyncBN')``) are converted to BatchNorm with a WARNING: each process then
-  normalises with the statistics of its own batch.
+* initialises the process group itself, as mmengine's launcher would
+  (``pytorch`` = torchrun, ``slurm``, ``mpi``: the same environment
+  variables), minus the CUDA device, with ``gloo`` in place of ``nccl``
+  (other backends are kept). ``Runner.setup_env`` then finds the group
+  initialised and leaves it as it is;
+* sets ``model_wrapper_cfg`` to
+  :class:`~ussl_mm.engine.model_wrappers.CPUDistributedDataParallel`
+  (mmengine's ``MMDistributedDataParallel`` that accepts a CPU module and
+  converts SyncBN to BN), with the arguments mmengine's default wrapping
+  uses, unless the config names its own wrapper.
 """
-import contextlib
-import functools
+import datetime
 import logging
+import os
+import subprocess
 from typing import Tuple
 
 import torch
-import torch.nn as nn
-from mmengine.dist import utils as mmengine_dist_utils
+import torch.distributed as torch_dist
+from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.model import revert_sync_batchnorm
-from mmengine.model.wrappers import MMDistributedDataParallel
 
-_PATCHED = '_ussl_mm_cpu_dist'
+#: The launchers of ``--launcher`` that start several processes.
+LAUNCHERS = ('pytorch', 'slurm', 'mpi')
 
 
 def dist_backend_and_device() -> Tuple[str, str]:
@@ -68,123 +64,120 @@ def cpu_backend(backend: str) -> str:
     return 'gloo' if backend == 'nccl' else backend
 
 
-@contextlib.contextmanager
-def _without_cuda_set_device():
-    """Make ``torch.cuda.set_device`` a no-op inside the block.
+def _slurm_env(port=None) -> None:
+    """Rank, world size and master of a Slurm task, as mmengine's slurm
+    launcher sets them (``SLURM_PROCID``, ``SLURM_NTASKS``, the first node
+    of ``SLURM_NODELIST``; ``port`` > ``MASTER_PORT`` > 29500)."""
+    node_list = os.environ['SLURM_NODELIST']
+    if port is not None:
+        os.environ['MASTER_PORT'] = str(port)
+    os.environ.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in os.environ:
+        os.environ['MASTER_ADDR'] = subprocess.getoutput(
+            f'scontrol show hostname {node_list} | head -n1')
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    # Without a GPU the local rank names no device; mmengine reads it.
+    os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
 
-    Only entered when CUDA is unavailable, where the call can only fail.
+
+def _mpi_env() -> None:
+    """Rank and world size of an Open MPI process, as mmengine's mpi
+    launcher sets them (``MASTER_ADDR`` must be set; ``MASTER_PORT``
+    defaults to 29500)."""
+    if 'MASTER_ADDR' not in os.environ:
+        raise KeyError(
+            '--launcher mpi: the environment variable MASTER_ADDR is not '
+            'set. Export the address of rank 0 (e.g. MASTER_ADDR=$(hostname)'
+            ' on one machine) before mpirun.')
+    os.environ.setdefault('MASTER_PORT', '29500')
+    os.environ['WORLD_SIZE'] = os.environ['OMPI_COMM_WORLD_SIZE']
+    os.environ['RANK'] = os.environ['OMPI_COMM_WORLD_RANK']
+
+
+def init_cpu_process_group(launcher: str,
+                           backend: str = 'nccl',
+                           init_backend: str = 'torch',
+                           port=None,
+                           **kwargs) -> str:
+    """Initialise torch.distributed on a machine without CUDA.
+
+    mmengine's ``init_dist`` with the device step left out: the process
+    group is read from the launcher's environment variables (``env://``)
+    and nothing is moved to a CUDA device. The choice is logged (mmengine's
+    logger prints INFO from rank 0 only).
+
+    Args:
+        launcher (str): ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        backend (str): ``env_cfg.dist_cfg.backend``; ``'nccl'`` becomes
+            ``'gloo'`` (:func:`cpu_backend`). Defaults to 'nccl'.
+        init_backend (str): ``env_cfg.dist_cfg.init_backend``; only
+            ``'torch'`` runs without CUDA. Defaults to 'torch'.
+        port (int, optional): Master port of the slurm launcher
+            (``env_cfg.dist_cfg.port``). Defaults to None.
+        **kwargs: The rest of ``env_cfg.dist_cfg``, passed to
+            ``torch.distributed.init_process_group``; ``timeout`` is in
+            seconds, as in mmengine.
+
+    Returns:
+        str: The backend the group was initialised with.
+
+    Raises:
+        ValueError: If ``launcher`` or ``init_backend`` is not supported.
     """
-    set_device = torch.cuda.set_device
-    torch.cuda.set_device = lambda device: None
-    try:
-        yield
-    finally:
-        torch.cuda.set_device = set_device
+    if launcher not in LAUNCHERS:
+        raise ValueError(
+            f'--launcher {launcher!r}: expected one of {LAUNCHERS}.')
+    if init_backend != 'torch':
+        raise ValueError(
+            f"env_cfg.dist_cfg.init_backend={init_backend!r} needs CUDA; "
+            "on a machine without it, use 'torch' (the default).")
+    if kwargs.get('timeout') is not None:
+        kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
+    if launcher == 'slurm':
+        _slurm_env(port)
+    elif launcher == 'mpi':
+        _mpi_env()
+    chosen = cpu_backend(backend)
+    torch_dist.init_process_group(backend=chosen, **kwargs)
+    reason = (f" (env_cfg.dist_cfg.backend='{backend}' needs CUDA)"
+              if chosen != backend else '')
+    print_log(
+        f'ussl_mm: no CUDA device, launcher {launcher!r}: '
+        f'torch.distributed backend {chosen!r} on CPU{reason}; '
+        f'rank {torch_dist.get_rank()} of {torch_dist.get_world_size()}.',
+        logger='current',
+        level=logging.INFO)
+    return chosen
 
 
-def _cpu_aware_launcher(init_fn, launcher: str):
-    """Wrap one of mmengine's ``_init_dist_<launcher>`` functions."""
+def setup_cpu_distributed(cfg: Config) -> bool:
+    """Prepare a multi-process run on a machine without CUDA.
 
-    @functools.wraps(init_fn)
-    def wrapper(backend, *args, **kwargs):
-        if dist_backend_and_device()[1] == 'cuda':
-            result = init_fn(backend, *args, **kwargs)
-            print_log(
-                f'ussl_mm: launcher {launcher!r}: torch.distributed backend '
-                f'{backend!r}, device cuda:{torch.cuda.current_device()}; '
-                f'rank {torch.distributed.get_rank()} of '
-                f'{torch.distributed.get_world_size()}.',
-                logger='current',
-                level=logging.INFO)
-            return result
-        chosen = cpu_backend(backend)
-        with _without_cuda_set_device():
-            result = init_fn(chosen, *args, **kwargs)
-        rank = torch.distributed.get_rank()
-        world_size = torch.distributed.get_world_size()
-        reason = (f" (env_cfg.dist_cfg.backend='{backend}' needs CUDA)"
-                  if chosen != backend else '')
-        print_log(
-            f'ussl_mm: no CUDA device, launcher {launcher!r}: '
-            f'torch.distributed backend {chosen!r} on CPU{reason}; '
-            f'rank {rank} of {world_size}.',
-            logger='current',
-            level=logging.INFO)
-        return result
+    Call it before the Runner is built (:mod:`ussl_mm.apis.run` does). It
+    does nothing when ``cfg.launcher`` is ``'none'``, when a CUDA device is
+    visible, or when the process group is already initialised. Otherwise it
+    initialises the group (:func:`init_cpu_process_group`, from
+    ``env_cfg.dist_cfg``) and, unless the config has its own
+    ``model_wrapper_cfg``, sets it to ``CPUDistributedDataParallel`` with
+    mmengine's default arguments (``broadcast_buffers=False``, the config's
+    ``find_unused_parameters``), so the Runner's config dump records it.
 
-    setattr(wrapper, _PATCHED, True)
-    return wrapper
+    Args:
+        cfg (Config): The run's config, modified in place.
 
-
-def _has_cuda_params(module: nn.Module) -> bool:
-    return any(t.device.type != 'cpu'
-               for t in list(module.parameters()) + list(module.buffers()))
-
-
-def _count_sync_bn(module: nn.Module) -> int:
-    types = [nn.SyncBatchNorm]
-    try:
-        from mmcv.ops import SyncBatchNorm as MMCVSyncBN
-        types.append(MMCVSyncBN)
-    except ImportError:  # mmcv without ops: only torch's SyncBN exists
-        pass
-    return sum(isinstance(m, tuple(types)) for m in module.modules())
-
-
-def _cpu_aware_ddp_init(init_fn):
-    """Wrap ``MMDistributedDataParallel.__init__`` for CPU modules."""
-
-    @functools.wraps(init_fn)
-    def wrapper(self, module, *args, **kwargs):
-        if not _has_cuda_params(module):
-            # torch: "device_ids ... only work with single-device/multiple-
-            # device GPU modules"; a CPU module takes device_ids=None.
-            kwargs['device_ids'] = None
-            kwargs.pop('output_device', None)
-            if torch.distributed.is_initialized():
-                # Logged here because the run's log file exists by now (the
-                # launcher's message precedes the Runner's logger).
-                print_log(
-                    'ussl_mm: DistributedDataParallel on CPU, '
-                    'torch.distributed backend '
-                    f'{torch.distributed.get_backend()!r}, world size '
-                    f'{torch.distributed.get_world_size()}.',
-                    logger='current',
-                    level=logging.INFO)
-            n_sync = _count_sync_bn(module)
-            if n_sync:
-                print_log(
-                    f'ussl_mm: {n_sync} SyncBatchNorm layers converted to '
-                    'BatchNorm: SyncBN cannot synchronise CPU tensors (torch: '
-                    '"SyncBatchNorm expected input tensor to be on GPU"). '
-                    'Each process now normalises with the statistics of its '
-                    'own batch (train_dataloader.batch_size), not of the '
-                    'global batch. Use BN in the config (norm_cfg, no '
-                    'sync_bn) to silence this.',
-                    logger='current',
-                    level=logging.WARNING)
-                module = revert_sync_batchnorm(module)
-        return init_fn(self, module, *args, **kwargs)
-
-    setattr(wrapper, _PATCHED, True)
-    return wrapper
-
-
-def patch_mmengine_for_cpu_dist() -> None:
-    """Apply the CPU/gloo shim to mmengine (idempotent).
-
-    mmengine's ``init_dist`` looks its launcher functions up in its module at
-    call time, so replacing them there reaches ``Runner.setup_env``.
+    Returns:
+        bool: Whether it initialised the process group.
     """
-    for launcher in ('pytorch', 'slurm', 'mpi'):
-        name = f'_init_dist_{launcher}'
-        init_fn = getattr(mmengine_dist_utils, name)
-        if not getattr(init_fn, _PATCHED, False):
-            setattr(mmengine_dist_utils, name,
-                    _cpu_aware_launcher(init_fn, launcher))
-    if not getattr(MMDistributedDataParallel.__init__, _PATCHED, False):
-        MMDistributedDataParallel.__init__ = _cpu_aware_ddp_init(
-            MMDistributedDataParallel.__init__)
-
-
-patch_mmengine_for_cpu_dist()
+    launcher = cfg.get('launcher', 'none')
+    if (launcher == 'none' or dist_backend_and_device()[1] == 'cuda'
+            or torch_dist.is_initialized()):
+        return False
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='CPUDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    init_cpu_process_group(launcher, **dist_cfg)
+    return True

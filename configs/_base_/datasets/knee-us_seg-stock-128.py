@@ -50,16 +50,13 @@ val_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
+# The test split, otherwise as val.
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='img_dir/test', seg_map_path='ann_dir/test'),
-        pipeline=test_pipeline))
+        val_dataloader['dataset'],
+        data_prefix=dict(
+            img_path='img_dir/test', seg_map_path='ann_dir/test')))
 # mmseg's IoUMetric, plus the per-class scalars and per-image records the
 # study needs (dataset-level numbers are exactly IoUMetric's).
 val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU', 'mDice'])

@@ -1,45 +1,12 @@
 # Unlabelled CT slices for inpainting pretraining, 256 px, batch 16 (GPU
 # scale; the CPU scale is nifti-ct_inpainting-128.py): the MRI recipe
-# (nifti-mri_inpainting-256.py) on `NiftiCTDataset`, which emits 3 HU windows
-# (W/L 400/50, 1800/40, 500/50), each z-scored per volume. Self-contained
-# rather than inheriting the MRI base, so that its CPU scale stays within
-# three files. Generate a demo set with
+# (nifti-mri_inpainting-256.py: native-scale crops, the corruption, mean 0 /
+# std 1) on `NiftiCTDataset`, which emits 3 HU windows (W/L 400/50, 1800/40,
+# 500/50), each z-scored per volume. Generate a demo set with
 #   python tools/dataset_converters/generate_synthetic_nifti.py \
 #       --out data/nifti_ct --modality ct
+_base_ = ['./nifti-mri_inpainting-256.py']
+
 data_root = 'data/nifti_ct'
-crop_size = (256, 256)
-mean = [0.0, 0.0, 0.0]
-std = [1.0, 1.0, 1.0]
-
-# Sweeps (one variable each) address the corruption by its pipeline index 1:
-#   --cfg-options train_dataloader.dataset.pipeline.1.patch_size=16
-#   --cfg-options train_dataloader.dataset.pipeline.1.sampling=random
-# Crops at the native scale (mmpretrain's RandomCrop, zero-padded = the
-# volume mean when a slice is smaller), as the U-Net is fine-tuned
-# (nifti-*_seg-*.py): the encoder learns the scale and aspect it will see.
-train_pipeline = [
-    dict(type='RandomCrop', crop_size=crop_size, pad_if_needed=True),
-    dict(type='ContextRestorationCorruption', patch_size=32,
-         sampling='poisson', min_area_ratio=0.25, num_precomputed=100),
-    dict(type='PackInputs', algorithm_keys=['gt_img', 'corruption_mask']),
-]
 train_dataloader = dict(
-    batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='mmseg.NiftiCTDataset',
-        data_root=data_root,
-        # No masks: pretraining is label-free.
-        data_prefix=dict(img_path='img_dir/train'),
-        slice_axis=2,
-        pipeline=train_pipeline))
-
-# The corrupted input and the clean target go through it alike.
-data_preprocessor = dict(
-    type='SelfSupDataPreprocessor',
-    mean=mean,
-    std=std,
-    to_rgb=True)
+    dataset=dict(type='mmseg.NiftiCTDataset', data_root=data_root))

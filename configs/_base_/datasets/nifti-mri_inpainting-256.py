@@ -1,10 +1,11 @@
 # Unlabelled MRI slices for inpainting pretraining (mmpretrain scope, so the
 # mmseg-registered dataset is named `mmseg.NiftiMRIDataset`), 256 px, batch
-# 16 (GPU scale; the CPU scale is nifti-mri_inpainting-128.py). The dataset
-# emits float32 H x W x 3 slices already z-scored per volume, hence mean 0 /
-# std 1 in the preprocessor (`data_preprocessor` below) and
-# `fill=0.0` (= the volume mean) for context prediction. Generate a demo set
-# with
+# 16 (GPU scale; the CPU scale is nifti-mri_inpainting-128.py). It is the
+# NIfTI inpainting recipe: the CT bases (nifti-ct_inpainting-*.py) inherit
+# it and change only the data set. The dataset emits float32 H x W x 3
+# slices already z-scored per volume, hence mean 0 / std 1 in the
+# preprocessor (`data_preprocessor` below) and `fill=0.0` (= the volume mean)
+# for context prediction. Generate a demo set with
 #   python tools/dataset_converters/generate_synthetic_nifti.py \
 #       --out data/nifti_mri --modality mri
 data_root = 'data/nifti_mri'

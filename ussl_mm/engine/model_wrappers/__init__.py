@@ -1,0 +1,3 @@
+from .cpu_distributed import CPUDistributedDataParallel
+
+__all__ = ['CPUDistributedDataParallel']
