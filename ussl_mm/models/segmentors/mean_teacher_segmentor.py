@@ -132,6 +132,9 @@ class MeanTeacherSegmentor(BaseSegmentor):
         data_preprocessor (dict, optional): Usually a
             ``MultiBranchSegDataPreProcessor``. Defaults to None.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
+        pretrained, train_cfg, test_cfg: Accepted as None only (mmseg's
+            ``init_model`` sets them on every model); they belong inside
+            ``segmentor``.
     """
 
     def __init__(self,
@@ -139,9 +142,21 @@ class MeanTeacherSegmentor(BaseSegmentor):
                  semi_train_cfg: Optional[dict] = None,
                  semi_test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        # mmseg's init_model (inference) sets these to None on any model.
+        given = {k: v for k, v in dict(pretrained=pretrained,
+                                       train_cfg=train_cfg,
+                                       test_cfg=test_cfg).items() if v}
+        if given:
+            raise ValueError(
+                f'MeanTeacherSegmentor: {sorted(given)} belong to the '
+                'segmentor it wraps: set model.segmentor.<key> instead of '
+                'model.<key>.')
         semi_train_cfg = dict(semi_train_cfg or {})
         unknown = sorted(set(semi_train_cfg) - set(_TRAIN_CFG_KEYS))
         if unknown:
