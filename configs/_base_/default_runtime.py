@@ -10,8 +10,11 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000,
-                    max_keep_ckpts=3),
+    # mmengine's CheckpointHook, crash-safe (atomic writes; old files removed
+    # only after the new one and last_checkpoint are complete) and with the
+    # random state in every checkpoint, so that --resume is bit-exact.
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+                    interval=1000, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 

@@ -18,6 +18,14 @@ from ..utils.config import diff
 # Shown at most, per stale run.
 _MAX_SHOWN = 8
 
+#: Config changes since a run trained that do not change what it trained:
+#: key -> (value then, value now). The checkpoint hook became its crash-safe
+#: subclass (same arguments and files, the same training).
+_SAME_TRAINING = {
+    'default_hooks.checkpoint.type': ('CheckpointHook',
+                                      'AtomicCheckpointHook'),
+}
+
 
 class StaleRunError(RuntimeError):
     """A finished study run was trained with another configuration than
@@ -26,10 +34,12 @@ class StaleRunError(RuntimeError):
 
 def config_differences(now: Config, then: Config) -> List[str]:
     """The dotted keys whose values differ between two configs, each as
-    ``'key: trained <then>, now <now>'``, sorted."""
+    ``'key: trained <then>, now <now>'``, sorted; changes that leave the
+    training the same (:data:`_SAME_TRAINING`) are not differences."""
     return [
         f'{key}: trained {old!r}, now {new!r}'
         for key, old, new in diff(then.to_dict(), now.to_dict())
+        if _SAME_TRAINING.get(key) != (old, new)
     ]
 
 
