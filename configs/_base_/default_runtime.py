@@ -31,6 +31,9 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
+# load_from loads every tensor or refuses the checkpoint (naming the missing
+# and unexpected keys). Set False for a deliberate partial load.
+load_from_strict = True
 resume = False
 # A fixed seed by default: label-efficiency numbers must be reproducible.
 randomness = dict(seed=0, deterministic=False)

@@ -24,6 +24,7 @@ from mmengine.dist import is_distributed, is_main_process
 
 from ..utils import (check_data_preprocessor, enable_amp,
                      load_checkpoint_strict, strip_collate_scope)
+from ..utils.checkpoint import check_load_from, check_resume_checkpoint
 
 #: Per-image file of ``tools/test.py --clinical``, in its work dir.
 CLINICAL_FILE = 'clinical_per_image.json'
@@ -397,13 +398,76 @@ def _runner_from_cfg(cfg: Config):
 def build_train_runner(args: argparse.Namespace):
     """The Runner of a ``tools/train.py`` command line; call ``.train()``.
 
+    The checkpoint it will resume from or load (``--resume [PATH]``,
+    ``load_from=``) is checked first by :func:`check_train_checkpoint`.
+
     Args:
         args (argparse.Namespace): From :func:`parse_train_args`.
 
     Returns:
         mmengine.runner.Runner: The runner, built in the config's scope.
     """
-    return _runner_from_cfg(build_train_cfg(args))
+    cfg = build_train_cfg(args)
+    runner = _runner_from_cfg(cfg)
+    check_train_checkpoint(runner, cfg)
+    return runner
+
+
+def latest_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` without a path continues from: the one
+    ``<work_dir>/last_checkpoint`` names (mmengine's rule), or None when
+    there is no ``last_checkpoint`` (a fresh start).
+
+    Raises:
+        FileNotFoundError: If ``last_checkpoint`` names a file that does
+            not exist (naming both, and what to do).
+    """
+    record = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(record):
+        return None
+    with open(record, encoding='utf-8') as f:
+        path = f.read().strip()
+    if not path or not osp.isfile(path):
+        present = sorted(n for n in os.listdir(work_dir)
+                         if n.endswith('.pth'))
+        raise FileNotFoundError(
+            f'{record} names {path!r}, which does not exist, so --resume '
+            f'has nothing to continue from. Checkpoints in {work_dir}: '
+            f'{present or "none"}. Resume from one of them with --resume '
+            f'PATH, or delete {record} to train from the start.')
+    return path
+
+
+def check_train_checkpoint(runner, cfg: Config) -> None:
+    """Read and check the checkpoint a training run will resume from or
+    load, before mmengine does (the one reader behind ``--resume PATH``,
+    ``--resume``, ``load_from=``; ``pretrained_encoder.checkpoint=`` and
+    ``tools/test.py`` use the same :func:`~ussl_mm.utils.checkpoint.
+    read_checkpoint`).
+
+    * resume: :func:`~ussl_mm.utils.checkpoint.check_resume_checkpoint`
+      (readable, a training state, every key of the model);
+    * ``load_from`` without resume: :func:`~ussl_mm.utils.checkpoint.
+      check_load_from`, strict unless ``load_from_strict=False``.
+
+    Args:
+        runner (mmengine.runner.Runner): The built runner (its model).
+        cfg (Config): Its config.
+
+    Raises:
+        FileNotFoundError, CheckpointReadError, RuntimeError: Naming the
+            file, what is wrong and what to do.
+    """
+    path = cfg.get('load_from')
+    if cfg.get('resume'):
+        if not path:
+            path = latest_checkpoint(runner.work_dir)
+        if path:
+            check_resume_checkpoint(runner.model, path, cfg.filename)
+    elif path:
+        check_load_from(runner.model, path,
+                        strict=bool(cfg.get('load_from_strict', True)),
+                        config=cfg.filename)
 
 
 def build_test_runner(args: argparse.Namespace):
