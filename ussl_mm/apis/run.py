@@ -12,7 +12,6 @@ runs it in-process through the same parser and builder, so the logged
 command is exactly what runs.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shlex
@@ -24,10 +23,16 @@ from mmengine.dist import is_distributed, is_main_process
 
 from ..utils import (check_data_preprocessor, enable_amp,
                      load_checkpoint_strict, strip_collate_scope)
+from ..utils.atomic import atomic_write_json, file_fingerprint
 from ..utils.checkpoint import check_load_from, check_resume_checkpoint
 
 #: Per-image file of ``tools/test.py --clinical``, in its work dir.
 CLINICAL_FILE = 'clinical_per_image.json'
+#: The metrics of ``tools/test.py``, in its work dir.
+METRICS_FILE = 'test_metrics.json'
+#: Key of :data:`METRICS_FILE` that names the checkpoint scored
+#: (``path``, ``size``, ``sha256``); every other key is a metric.
+CHECKPOINT_KEY = 'checkpoint'
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _EVALUATORS = ('val_evaluator', 'test_evaluator')
 _CFG_OPTIONS_HELP = (
@@ -484,6 +489,7 @@ def build_test_runner(args: argparse.Namespace):
     """
     runner = _runner_from_cfg(build_test_cfg(args))
     load_checkpoint_strict(runner.model, args.checkpoint, config=args.config)
+    runner.tested_checkpoint = file_fingerprint(osp.abspath(args.checkpoint))
     runner.logger.info(
         f'Loaded {args.checkpoint} strictly (all keys match).')
     return runner
@@ -512,7 +518,10 @@ def run_train(runner) -> None:
 
 
 def run_test(runner) -> Dict[str, float]:
-    """``runner.test()``, then write ``<work_dir>/test_metrics.json``.
+    """``runner.test()``, then write ``<work_dir>/test_metrics.json``
+    (atomically): the metrics, and under ``checkpoint`` the file scored
+    (``path``, ``size``, ``sha256``), so that a reader can tell whether the
+    numbers still belong to the checkpoint on disk.
 
     With several processes the metrics (computed once on the gathered
     results, identical on every rank) are written by rank 0 only.
@@ -525,10 +534,10 @@ def run_test(runner) -> Dict[str, float]:
     """
     metrics = {k: float(v) for k, v in runner.test().items()}
     if is_main_process():
-        os.makedirs(runner.work_dir, exist_ok=True)
-        out = osp.join(runner.work_dir, 'test_metrics.json')
-        with open(out, 'w', encoding='utf-8') as f:
-            json.dump(metrics, f, indent=2)
+        out = osp.join(runner.work_dir, METRICS_FILE)
+        scored = getattr(runner, 'tested_checkpoint', None)
+        atomic_write_json(
+            out, dict(metrics, **{CHECKPOINT_KEY: scored}), indent=2)
         runner.logger.info(f'Metrics written to {out}')
     _shutdown_dist()
     return metrics
