@@ -25,6 +25,7 @@ from ..utils import (check_data_preprocessor, enable_amp,
                      load_checkpoint_strict, strip_collate_scope)
 from ..utils.atomic import atomic_write_json, file_fingerprint
 from ..utils.checkpoint import check_load_from, check_resume_checkpoint
+from ..utils.config import check_cfg_option_keys
 
 #: Per-image file of ``tools/test.py --clinical``, in its work dir.
 CLINICAL_FILE = 'clinical_per_image.json'
@@ -250,6 +251,9 @@ def load_cfg(config: str,
         ValueError: If ``--data-root`` and ``--cfg-options data_root=``
             disagree, or a normalisation override would not reach the
             model (:func:`~ussl_mm.utils.check_data_preprocessor`).
+        KeyError: If an override's top-level key is neither in the config
+            nor read by anything (a misspelling, :func:`~ussl_mm.utils.
+            config.check_cfg_option_keys`).
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'Config file not found: {config}')
@@ -257,6 +261,7 @@ def load_cfg(config: str,
     cfg.launcher = launcher
     source = '--data-root'
     if cfg_options:
+        check_cfg_option_keys(cfg, cfg_options, config)
         cfg.merge_from_dict(cfg_options)
         opt_root = cfg_options.get('data_root')
         if opt_root is not None:
