@@ -80,7 +80,7 @@ def test_keys_the_runner_or_ussl_mm_read_are_accepted():
         'train_cfg.max_iters': 4, 'load_from_strict': False,
         'pretrained_encoder': None, 'auto_scale_lr.enable': True,
         'model_wrapper_cfg.type': 'MMDistributedDataParallel',
-        'experiment_name': 'x'})
+        'sync_bn': 'torch', 'experiment_name': 'x'})
     assert cfg.train_cfg.max_iters == 4 and cfg.load_from_strict is False
     cfg = load_cfg(STOCK, {'load_from_strict': False, 'randomness.seed': 3})
     assert cfg.randomness.seed == 3

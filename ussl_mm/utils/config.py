@@ -96,8 +96,9 @@ def check_data_preprocessor(cfg: Config,
 #: a config need not define them (besides the ``Runner`` arguments).
 READ_TOP_LEVEL_KEYS = (
     'compile', 'activation_checkpointing', 'efficient_conv_bn_eval',
-    'model_wrapper_cfg', 'runner_type', 'custom_imports', 'gpu_ids',
-    'tta_model', 'tta_pipeline', 'data_root', 'load_from_strict',
+    'model_wrapper_cfg', 'sync_bn', 'find_unused_parameters', 'strategy',
+    'runner_type', 'custom_imports', 'gpu_ids', 'tta_model',
+    'tta_pipeline', 'data_root', 'crop_size', 'load_from_strict',
     'pretrained_encoder', 'launcher', 'work_dir', 'randomness',
     'default_scope')
 
