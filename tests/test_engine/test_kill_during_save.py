@@ -33,7 +33,7 @@ from ussl_mm.apis import build_train_cfg, parse_train_args
 from ussl_mm.apis.run import check_train_checkpoint
 
 HOOK = os.environ.get('USSL_TEST_CHECKPOINT_HOOK', 'AtomicCheckpointHook')
-MAX_ITERS = 24
+MAX_ITERS = 32
 KILLS = 20
 
 
