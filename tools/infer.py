@@ -2,13 +2,15 @@
 """Segment new images with a fine-tuned checkpoint (no masks needed).
 
 INPUT is one image or a folder of images (``.png``, ``.jpg``/``.jpeg``,
-``.bmp``, ``.tif``/``.tiff`` in any case, single-frame DICOM; the folder is
-not searched recursively). Each image is read by the config's own test
-pipeline (``LoadUSImage``: gray replicated to 3 channels, the config's
-mean/std) at its native size, as ``tools/test.py`` scores it. For each image
-``<stem>`` it writes
+``.bmp``, ``.tif``/``.tiff`` in any case, single-frame DICOM). Sub-folders
+are searched with ``--recursive`` (the masks then mirror the folder tree);
+without it the sub-folders skipped are listed. Each image is read by the
+config's own test pipeline (``LoadUSImage``: gray replicated to 3 channels,
+the config's mean/std) at its native size, as ``tools/test.py`` scores it.
+For each image ``<stem>`` it writes
 
-* ``OUT_DIR/<stem>.png``: the label mask, uint8 class indices
+* ``OUT_DIR/<stem>.png`` (``OUT_DIR/<sub-folder>/<stem>.png`` with
+  ``--recursive``): the label mask, uint8 class indices
   (0 = background, 1 = the first foreground class, ...), the image's size;
 * ``OUT_DIR/overlay/<stem>.png`` with ``--overlay``: the image with the
   classes in the palette of the checkpoint's dataset (mmseg's
@@ -42,6 +44,7 @@ from mmengine.config import DictAction
 from ussl_mm.datasets.image_files import (DICOM_SUFFIXES, IMG_SUFFIXES,
                                           is_dicom_file, list_files,
                                           match_suffix)
+from ussl_mm.utils.atomic import atomic_write_bytes
 
 NIFTI_SUFFIXES = ('.nii', '.nii.gz')
 _SUPPORTED = ', '.join(IMG_SUFFIXES + DICOM_SUFFIXES)
@@ -61,6 +64,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--device', default='cpu', help="'cpu', 'cuda:0', ... Defaults to "
         'cpu')
+    parser.add_argument(
+        '--recursive', action='store_true',
+        help='also segment the images in sub-folders of INPUT; the masks '
+        'mirror the folder tree under OUT_DIR. Without it, sub-folders are '
+        'skipped and listed')
     parser.add_argument(
         '--overlay', action='store_true',
         help='also write OUT_DIR/overlay/<stem>.png: the image with the '
@@ -105,15 +113,18 @@ def _check_dicom_frames(path: str) -> None:
             '--frame-step 5, then segment OUT_ROOT/img_dir/train.')
 
 
-def list_inputs(path: str) -> Dict[str, object]:
-    """The images of INPUT and the files skipped.
+def list_inputs(path: str, recursive: bool = False) -> Dict[str, object]:
+    """The images of INPUT and what was skipped.
 
     Args:
-        path (str): An image file or a folder (not searched recursively).
+        path (str): An image file or a folder.
+        recursive (bool): Search the folder's sub-folders too. Defaults to
+            False.
 
     Returns:
-        dict: ``images`` (sorted paths) and ``skipped`` (names of other
-        files of the folder).
+        dict: ``images`` (sorted paths), ``skipped`` (the other files, as
+        paths relative to the folder) and ``skipped_dirs`` (the sub-folders
+        not searched, relative; empty with ``recursive``).
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
@@ -133,9 +144,11 @@ def list_inputs(path: str) -> Dict[str, object]:
             raise ValueError(
                 f'Input {path} is not an image file tools/infer.py reads '
                 f'({_SUPPORTED}, or DICOM with the DICM marker).')
-        images, skipped = [path], []
+        images, skipped, skipped_dirs = [path], [], []
     else:
-        names = list_files(path, recursive=False)
+        names = list_files(path, recursive=recursive)
+        skipped_dirs = [] if recursive else sorted(
+            n for n in os.listdir(path) if osp.isdir(osp.join(path, n)))
         images = [osp.join(path, n) for n in names
                   if _is_image(osp.join(path, n))]
         chosen = set(images)
@@ -144,13 +157,16 @@ def list_inputs(path: str) -> Dict[str, object]:
             nifti = [n for n in skipped if match_suffix(n, NIFTI_SUFFIXES)]
             if nifti:
                 raise _nifti_error(osp.join(path, nifti[0]))
+            where = (f' Its sub-folders {skipped_dirs[:5]} were not '
+                     'searched: give one of them, or add --recursive.'
+                     if skipped_dirs else '')
             raise ValueError(
                 f'Input folder {path} holds no image ({_SUPPORTED}); it has '
-                f'{len(names)} other files (first: {skipped[:5]}). Give the '
-                'folder of the images itself (subfolders are not searched), '
-                'e.g. data/my_us/img_dir/test.')
+                f'{len(names)} other files (first: {skipped[:5]}).{where} '
+                'Give the folder of the images itself, e.g. '
+                'data/my_us/img_dir/test.')
         twins = [s for s, n in Counter(
-            _stem(osp.basename(p)) for p in images).items() if n > 1]
+            _out_stem(path, p) for p in images).items() if n > 1]
         if twins:
             raise ValueError(
                 f'Input folder {path}: images {twins[:5]} exist with several '
@@ -159,7 +175,14 @@ def list_inputs(path: str) -> Dict[str, object]:
     for p in images:
         if is_dicom_file(p):
             _check_dicom_frames(p)
-    return dict(images=images, skipped=skipped)
+    return dict(images=images, skipped=skipped, skipped_dirs=skipped_dirs)
+
+
+def _out_stem(folder: str, path: str) -> str:
+    """The mask name of ``path`` without ``.png``: its stem, under its
+    sub-folder of ``folder`` (``a/b/x.png`` -> ``a/b/x``)."""
+    rel = osp.relpath(path, folder)
+    return osp.join(osp.dirname(rel), _stem(osp.basename(rel)))
 
 
 def _segment(model, path: str):
@@ -193,7 +216,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         ``area`` (foreground class name -> pixels).
     """
     args = parse_args(argv)
-    found = list_inputs(args.input)
+    found = list_inputs(args.input, recursive=args.recursive)
     from mmseg.apis import show_result_pyplot
 
     from ussl_mm.apis import init_segmentor
@@ -209,6 +232,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         raise ValueError(
             f'--out-dir {out_dir} is the input folder: the masks '
             '<stem>.png would overwrite the images. Give another folder.')
+    if args.recursive and osp.realpath(out_dir).startswith(
+            osp.join(osp.realpath(in_dir), '')):
+        raise ValueError(
+            f'--out-dir {out_dir} is inside the input folder {in_dir} and '
+            '--recursive searches it: the masks of one run would be '
+            'segmented as images by the next. Give a folder outside it.')
     os.makedirs(out_dir, exist_ok=True)
     if args.overlay:
         os.makedirs(osp.join(out_dir, 'overlay'), exist_ok=True)
@@ -216,13 +245,16 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     for path in found['images']:
         result = _segment(model, path)
         pred = result.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
-        stem = _stem(osp.basename(path))
+        stem = _out_stem(in_dir, path)
         mask = osp.join(out_dir, stem + '.png')
-        if not cv2.imwrite(mask, pred):
-            raise OSError(f'Could not write mask {mask}.')
+        ok, png = cv2.imencode('.png', pred)
+        if not ok:
+            raise OSError(f'Could not encode the mask {mask} as PNG.')
+        atomic_write_bytes(mask, png.tobytes())
         overlay = None
         if args.overlay:
             overlay = osp.join(out_dir, 'overlay', stem + '.png')
+            os.makedirs(osp.dirname(overlay), exist_ok=True)
             with warnings.catch_warnings():
                 # show_result_pyplot asks for a LocalVisBackend without a
                 # save_dir; out_file is what saves the image.
@@ -235,15 +267,19 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         area = {classes[c]: int(counts[c]) for c in range(1, len(classes))}
         rows.append(dict(image=path, mask=mask, overlay=overlay,
                          shape=pred.shape, area=area))
-        print(f'{osp.basename(path)}: {pred.shape[0]}x{pred.shape[1]} px; '
+        print(f'{osp.relpath(path, in_dir)}: {pred.shape[0]}x'
+              f'{pred.shape[1]} px; '
               + ', '.join(f'{k} {v} px' for k, v in area.items()),
               flush=True)
-    _print_summary(rows, classes, out_dir, found['skipped'], args.overlay)
-    return dict(out_dir=out_dir, images=rows, skipped=found['skipped'])
+    _print_summary(rows, classes, out_dir, found['skipped'], args.overlay,
+                   found['skipped_dirs'])
+    return dict(out_dir=out_dir, images=rows, skipped=found['skipped'],
+                skipped_dirs=found['skipped_dirs'])
 
 
 def _print_summary(rows: List[dict], classes: List[str], out_dir: str,
-                   skipped: List[str], overlay: bool) -> None:
+                   skipped: List[str], overlay: bool,
+                   skipped_dirs: Sequence[str] = ()) -> None:
     n = len(rows)
     print(f'Segmented {n} image(s) into {out_dir}: masks <stem>.png, uint8 '
           f'class indices 0..{len(classes) - 1} '
@@ -253,6 +289,10 @@ def _print_summary(rows: List[dict], classes: List[str], out_dir: str,
         areas = [r['area'][c] for r in rows]
         print(f'  {c}: present in {sum(a > 0 for a in areas)}/{n} images, '
               f'mean {np.mean(areas):.1f} px, max {max(areas)} px')
+    if skipped_dirs:
+        print(f'  skipped {len(skipped_dirs)} sub-folder(s), not searched '
+              f'(add --recursive to segment their images too): '
+              f'{list(skipped_dirs[:10])}')
     if skipped:
         print(f'  skipped {len(skipped)} non-image file(s): {skipped[:5]}')
 

@@ -29,6 +29,7 @@ from ussl_mm.apis import format_command
 from ussl_mm.study import LabelEfficiencyStudy, StudySpec, build_report
 from ussl_mm.study.data import prepare_study_data
 from ussl_mm.study.env import collect_study_env
+from ussl_mm.utils.atomic import atomic_write_text
 
 
 def parse_args(argv=None):
@@ -85,7 +86,8 @@ def main(argv=None):
     cfg = Config.fromfile(args.study)
     if overrides:
         cfg.merge_from_dict(overrides)
-    cfg.dump(osp.join(spec.work_dir, 'study_config.py'))
+    atomic_write_text(osp.join(spec.work_dir, 'study_config.py'),
+                      cfg.pretty_text)
     prepare_study_data(spec, log=print)
     records = study.run()
     tsne = study.run_tsne()

@@ -10,8 +10,11 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000,
-                    max_keep_ckpts=3),
+    # mmengine's CheckpointHook, crash-safe (atomic writes; old files removed
+    # only after the new one and last_checkpoint are complete) and with the
+    # random state in every checkpoint, so that --resume is bit-exact.
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+                    interval=1000, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 
@@ -28,6 +31,9 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
+# load_from loads every tensor or refuses the checkpoint (naming the missing
+# and unexpected keys). Set False for a deliberate partial load.
+load_from_strict = True
 resume = False
 # A fixed seed by default: label-efficiency numbers must be reproducible.
 randomness = dict(seed=0, deterministic=False)

@@ -12,6 +12,9 @@ _base_ = ['mmpretrain::densecl/densecl_resnet50_8xb32-coslr-200e_in1k.py']
 # The library runtime replaces ours, so the one import our runtime carries
 # is stated here (it registers UnlabelledImageDataset).
 custom_imports = dict(imports=['ussl_mm'], allow_failed_imports=False)
+# Crash-safe checkpoints with the random state (ussl_mm's hook; the
+# library runtime names mmengine's).
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
 
 train_dataloader = _base_.train_dataloader
 train_dataloader.dataset = dict(

@@ -21,6 +21,9 @@ _base_ = [
 # The library runtime replaces ours, so the one import our runtime carries
 # is stated here (it registers KneeUSDataset and PerClassIoUMetric).
 custom_imports = dict(imports=['ussl_mm'], allow_failed_imports=False)
+# Crash-safe checkpoints with the random state (ussl_mm's hook; the
+# library runtime names mmengine's).
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
 
 data_preprocessor = dict(size=_base_.crop_size)  # as every mmseg leaf config
 norm_cfg = dict(type='BN')  # SyncBN needs >1 process

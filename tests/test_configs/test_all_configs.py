@@ -67,6 +67,19 @@ def test_config_builds_model(path):
     if scope == 'mmseg':
         for key in ('val_dataloader', 'test_dataloader', 'test_evaluator'):
             assert key in cfg, f'{_rel(path)} lacks {key}'
+    # Crash-safe checkpoints with the random state, in every config (also
+    # those on a library runtime, which names mmengine's hook).
+    assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook', (
+        f'{_rel(path)}: default_hooks.checkpoint.type is '
+        f'{cfg.default_hooks.checkpoint.type!r}; inherit '
+        "configs/_base_/default_runtime.py or set type='AtomicCheckpointHook'")
+    if scope == 'mmseg':
+        from mmseg.registry import HOOKS
+    else:
+        from mmpretrain.registry import HOOKS
+    with DefaultScope.overwrite_default_scope(scope):
+        hook = HOOKS.build(copy.deepcopy(cfg.default_hooks.checkpoint))
+    assert type(hook).__name__ == 'AtomicCheckpointHook'
 
 
 # --------------------------------------------------------------- layout rules

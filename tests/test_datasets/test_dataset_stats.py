@@ -145,11 +145,34 @@ def test_compare_normalisation_thresholds():
 def test_writer_without_masks(tmp_path):
     root = tmp_path / 'u'
     (root / 'img_dir' / 'train').mkdir(parents=True)
-    cv2.imwrite(str(root / 'img_dir' / 'train' / 'a.png'),
-                np.full((8, 8), 7, np.uint8))
+    img = np.full((8, 8), 6, np.uint8)
+    img[::2] = 8  # mean 7, std 1
+    cv2.imwrite(str(root / 'img_dir' / 'train' / 'a.png'), img)
     s = compute_dataset_stats(str(root))
-    assert s['mean'] == 7 and s['std'] == 0
+    assert s['mean'] == 7 and s['std'] == 1
     assert s['missing_splits'] == ['val', 'test']
     assert 'class_pixels' not in s['splits']['train']
     cfg = Config.fromfile(write_stats_config(s, str(tmp_path / 'w.py')))
     assert cfg.mean == [7.0] * 3 and cfg.class_pixel_frequency == {}
+
+
+@pytest.mark.parametrize('value', [0, 7])
+def test_blank_or_constant_images_are_refused(tmp_path, value, capsys):
+    """An all-black (or constant) export has std 0: dividing by it gives
+    nan losses, so the statistics refuse it and say what to check; the
+    tool exits 1 and writes no config."""
+    root = tmp_path / 'u'
+    (root / 'img_dir' / 'train').mkdir(parents=True)
+    for i in range(3):
+        cv2.imwrite(str(root / 'img_dir' / 'train' / f'{i}.png'),
+                    np.full((8, 8), value, np.uint8))
+    with pytest.raises(DataValidationError) as err:
+        compute_dataset_stats(str(root))
+    msg = str(err.value)
+    assert str(root / 'img_dir' / 'train') in msg
+    assert 'std 0.0' in msg and 'blank or constant' in msg
+    assert 'Check the export' in msg
+    out = tmp_path / 'stats.py'
+    assert _tool().main([str(root), '--out', str(out)]) == 1
+    assert 'blank or constant' in capsys.readouterr().err
+    assert not out.exists()

@@ -8,6 +8,7 @@ it saw; the test compares the ranks.
 """
 import os
 import os.path as osp
+import re
 
 import mmengine.runner.runner as mmengine_runner
 import torch
@@ -57,7 +58,10 @@ class DistProbeHook(Hook):
         saved = self.record['saved']
 
         def recording_save(checkpoint, filename, *args, **kwargs):
-            saved.append(osp.basename(filename))
+            # AtomicCheckpointHook writes `.<name>.<pid>.tmp`, then renames
+            # it to <name>: record <name>.
+            saved.append(re.sub(r'^\.(.+)\.\d+\.tmp$', r'\1',
+                                osp.basename(filename)))
             return save(checkpoint, filename, *args, **kwargs)
 
         mmengine_runner.save_checkpoint = recording_save

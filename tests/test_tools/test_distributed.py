@@ -205,6 +205,7 @@ def test_densecl_queue_is_shared_and_gathered_from_both_ranks(
                for k in r0['params_end'])
     # Only rank 0 wrote the checkpoint.
     assert r0['saved'] == [f'iter_{DENSECL_ITERS}.pth'] and r1['saved'] == []
+    assert osp.isfile(work_dir / f'iter_{DENSECL_ITERS}.pth')
 
 
 def _fcn_train(cfg, work_dir, cwd, max_iters, densecl_ckpt, *options,

@@ -137,3 +137,46 @@ def test_size_the_unet_cannot_take_names_the_padding_option(
                        r'size_divisor=8'):
         load_tool('infer.py').main([config, ckpt, str(odd), '--out-dir',
                                     str(tmp_path / 'o')])
+
+
+def test_sub_folders_are_listed_or_searched_with_recursive(
+        unet_knee_checkpoint, scans, tmp_path, load_tool, capsys):
+    """Images in sub-folders are never skipped silently: without
+    --recursive the sub-folders are named (also when the folder itself
+    holds no image); with it they are segmented, the masks mirroring the
+    tree."""
+    config, ckpt, _ = unet_knee_checkpoint
+    tool = load_tool('infer.py')
+    sub = scans / 'day2'
+    sub.mkdir()
+    shutil.copy(scans / 'knee_test_00000.png', sub / 'knee_test_00000.png')
+    res = tool.main([config, ckpt, str(scans), '--out-dir',
+                     str(tmp_path / 'flat')])
+    assert res['skipped_dirs'] == ['day2'] and len(res['images']) == 2
+    out = capsys.readouterr().out
+    assert ("skipped 1 sub-folder(s), not searched (add --recursive to "
+            "segment their images too): ['day2']") in out
+
+    res = tool.main([config, ckpt, str(scans), '--out-dir',
+                     str(tmp_path / 'tree'), '--recursive'])
+    masks = sorted(osp.relpath(r['mask'], tmp_path / 'tree')
+                   for r in res['images'])
+    assert masks == ['day2/knee_test_00000.png', 'knee_test_00000.png',
+                     'knee_test_00001.png']
+    assert res['skipped_dirs'] == [] and res['skipped'] == ['notes.txt']
+    # Same image, same mask, wherever it sits.
+    a = cv2.imread(str(tmp_path / 'tree' / 'knee_test_00000.png'), 0)
+    b = cv2.imread(str(tmp_path / 'tree' / 'day2' / 'knee_test_00000.png'),
+                   0)
+    assert np.array_equal(a, b)
+    assert 'day2/knee_test_00000.png: 64x64 px' in capsys.readouterr().out
+
+    only_subs = tmp_path / 'only_subs'
+    (only_subs / 'a').mkdir(parents=True)
+    shutil.copy(scans / 'knee_test_00000.png', only_subs / 'a' / 'x.png')
+    with pytest.raises(ValueError, match=r"sub-folders \['a'\] were not "
+                       'searched: give one of them, or add --recursive'):
+        tool.main([config, ckpt, str(only_subs)])
+    with pytest.raises(ValueError, match='inside the input folder'):
+        tool.main([config, ckpt, str(scans), '--recursive', '--out-dir',
+                   str(scans / 'pred')])

@@ -52,3 +52,35 @@ def test_top_level_key_on_a_model_config_is_refused():
 def test_check_without_options_accepts_both_layouts():
     for path in (OURS, STOCK):
         check_data_preprocessor(Config.fromfile(path), None, path)
+
+
+def test_misspelt_top_level_override_is_refused_with_a_suggestion():
+    """mmengine adds an unknown top-level key silently: trian_cfg.max_iters=4
+    would train the config's full schedule. The tools refuse it."""
+    from ussl_mm.apis import build_train_cfg, parse_train_args
+    from ussl_mm.utils.config import UnknownConfigKeyError
+    with pytest.raises(UnknownConfigKeyError) as err:
+        build_train_cfg(parse_train_args(
+            [OURS, '--cfg-options', 'trian_cfg.max_iters=4']))
+    msg = str(err.value)
+    assert "'trian_cfg' (did you mean train_cfg" in msg
+    assert OURS in msg and 'Fix the spelling' in msg
+    with pytest.raises(KeyError, match="'randomnes' .*did you mean "
+                       'randomness'):
+        load_cfg(OURS, {'randomnes.seed': 1})
+    # No close match: the message lists the config's keys instead.
+    with pytest.raises(KeyError, match='top-level keys are .*train_cfg'):
+        load_cfg(OURS, {'zzz': 1})
+
+
+def test_keys_the_runner_or_ussl_mm_read_are_accepted():
+    # Absent from the config but read by mmengine or ussl_mm; and on a
+    # config with the library's runtime.
+    cfg = load_cfg(OURS, {
+        'train_cfg.max_iters': 4, 'load_from_strict': False,
+        'pretrained_encoder': None, 'auto_scale_lr.enable': True,
+        'model_wrapper_cfg.type': 'MMDistributedDataParallel',
+        'sync_bn': 'torch', 'experiment_name': 'x'})
+    assert cfg.train_cfg.max_iters == 4 and cfg.load_from_strict is False
+    cfg = load_cfg(STOCK, {'load_from_strict': False, 'randomness.seed': 3})
+    assert cfg.randomness.seed == 3

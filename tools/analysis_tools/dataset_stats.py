@@ -19,7 +19,6 @@ the config's dataset. The exit status is 1 when the folder fails the
 checks, else 0 (a normalisation warning does not fail).
 """
 import argparse
-import json
 import sys
 
 from ussl_mm.datasets.stats import (compare_normalisation,
@@ -28,6 +27,7 @@ from ussl_mm.datasets.stats import (compare_normalisation,
 from ussl_mm.datasets.validation import (DataValidationError,
                                         normalise_mask_values)
 from ussl_mm.utils import data_preprocessor_key
+from ussl_mm.utils.atomic import atomic_write_json
 
 
 def parse_args(argv=None):
@@ -109,8 +109,7 @@ def main(argv=None):
         write_stats_config(stats, args.out, class_names=classes)
         print(f'wrote {args.out}')
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(stats, f, indent=1)
+        atomic_write_json(args.json, stats)
         print(f'wrote {args.json}')
     return 0
 

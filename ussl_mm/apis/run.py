@@ -12,7 +12,6 @@ runs it in-process through the same parser and builder, so the logged
 command is exactly what runs.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shlex
@@ -24,9 +23,17 @@ from mmengine.dist import is_distributed, is_main_process
 
 from ..utils import (check_data_preprocessor, enable_amp,
                      load_checkpoint_strict, strip_collate_scope)
+from ..utils.atomic import atomic_write_json, file_fingerprint
+from ..utils.checkpoint import check_load_from, check_resume_checkpoint
+from ..utils.config import check_cfg_option_keys
 
 #: Per-image file of ``tools/test.py --clinical``, in its work dir.
 CLINICAL_FILE = 'clinical_per_image.json'
+#: The metrics of ``tools/test.py``, in its work dir.
+METRICS_FILE = 'test_metrics.json'
+#: Key of :data:`METRICS_FILE` that names the checkpoint scored
+#: (``path``, ``size``, ``sha256``); every other key is a metric.
+CHECKPOINT_KEY = 'checkpoint'
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _EVALUATORS = ('val_evaluator', 'test_evaluator')
 _CFG_OPTIONS_HELP = (
@@ -244,6 +251,9 @@ def load_cfg(config: str,
         ValueError: If ``--data-root`` and ``--cfg-options data_root=``
             disagree, or a normalisation override would not reach the
             model (:func:`~ussl_mm.utils.check_data_preprocessor`).
+        KeyError: If an override's top-level key is neither in the config
+            nor read by anything (a misspelling, :func:`~ussl_mm.utils.
+            config.check_cfg_option_keys`).
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'Config file not found: {config}')
@@ -251,6 +261,7 @@ def load_cfg(config: str,
     cfg.launcher = launcher
     source = '--data-root'
     if cfg_options:
+        check_cfg_option_keys(cfg, cfg_options, config)
         cfg.merge_from_dict(cfg_options)
         opt_root = cfg_options.get('data_root')
         if opt_root is not None:
@@ -410,13 +421,76 @@ def _runner_from_cfg(cfg: Config):
 def build_train_runner(args: argparse.Namespace):
     """The Runner of a ``tools/train.py`` command line; call ``.train()``.
 
+    The checkpoint it will resume from or load (``--resume [PATH]``,
+    ``load_from=``) is checked first by :func:`check_train_checkpoint`.
+
     Args:
         args (argparse.Namespace): From :func:`parse_train_args`.
 
     Returns:
         mmengine.runner.Runner: The runner, built in the config's scope.
     """
-    return _runner_from_cfg(build_train_cfg(args))
+    cfg = build_train_cfg(args)
+    runner = _runner_from_cfg(cfg)
+    check_train_checkpoint(runner, cfg)
+    return runner
+
+
+def latest_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` without a path continues from: the one
+    ``<work_dir>/last_checkpoint`` names (mmengine's rule), or None when
+    there is no ``last_checkpoint`` (a fresh start).
+
+    Raises:
+        FileNotFoundError: If ``last_checkpoint`` names a file that does
+            not exist (naming both, and what to do).
+    """
+    record = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(record):
+        return None
+    with open(record, encoding='utf-8') as f:
+        path = f.read().strip()
+    if not path or not osp.isfile(path):
+        present = sorted(n for n in os.listdir(work_dir)
+                         if n.endswith('.pth'))
+        raise FileNotFoundError(
+            f'{record} names {path!r}, which does not exist, so --resume '
+            f'has nothing to continue from. Checkpoints in {work_dir}: '
+            f'{present or "none"}. Resume from one of them with --resume '
+            f'PATH, or delete {record} to train from the start.')
+    return path
+
+
+def check_train_checkpoint(runner, cfg: Config) -> None:
+    """Read and check the checkpoint a training run will resume from or
+    load, before mmengine does (the one reader behind ``--resume PATH``,
+    ``--resume``, ``load_from=``; ``pretrained_encoder.checkpoint=`` and
+    ``tools/test.py`` use the same :func:`~ussl_mm.utils.checkpoint.
+    read_checkpoint`).
+
+    * resume: :func:`~ussl_mm.utils.checkpoint.check_resume_checkpoint`
+      (readable, a training state, every key of the model);
+    * ``load_from`` without resume: :func:`~ussl_mm.utils.checkpoint.
+      check_load_from`, strict unless ``load_from_strict=False``.
+
+    Args:
+        runner (mmengine.runner.Runner): The built runner (its model).
+        cfg (Config): Its config.
+
+    Raises:
+        FileNotFoundError, CheckpointReadError, RuntimeError: Naming the
+            file, what is wrong and what to do.
+    """
+    path = cfg.get('load_from')
+    if cfg.get('resume'):
+        if not path:
+            path = latest_checkpoint(runner.work_dir)
+        if path:
+            check_resume_checkpoint(runner.model, path, cfg.filename)
+    elif path:
+        check_load_from(runner.model, path,
+                        strict=bool(cfg.get('load_from_strict', True)),
+                        config=cfg.filename)
 
 
 def build_test_runner(args: argparse.Namespace):
@@ -433,6 +507,7 @@ def build_test_runner(args: argparse.Namespace):
     """
     runner = _runner_from_cfg(build_test_cfg(args))
     load_checkpoint_strict(runner.model, args.checkpoint, config=args.config)
+    runner.tested_checkpoint = file_fingerprint(osp.abspath(args.checkpoint))
     runner.logger.info(
         f'Loaded {args.checkpoint} strictly (all keys match).')
     return runner
@@ -461,7 +536,10 @@ def run_train(runner) -> None:
 
 
 def run_test(runner) -> Dict[str, float]:
-    """``runner.test()``, then write ``<work_dir>/test_metrics.json``.
+    """``runner.test()``, then write ``<work_dir>/test_metrics.json``
+    (atomically): the metrics, and under ``checkpoint`` the file scored
+    (``path``, ``size``, ``sha256``), so that a reader can tell whether the
+    numbers still belong to the checkpoint on disk.
 
     With several processes the metrics (computed once on the gathered
     results, identical on every rank) are written by rank 0 only.
@@ -474,10 +552,10 @@ def run_test(runner) -> Dict[str, float]:
     """
     metrics = {k: float(v) for k, v in runner.test().items()}
     if is_main_process():
-        os.makedirs(runner.work_dir, exist_ok=True)
-        out = osp.join(runner.work_dir, 'test_metrics.json')
-        with open(out, 'w', encoding='utf-8') as f:
-            json.dump(metrics, f, indent=2)
+        out = osp.join(runner.work_dir, METRICS_FILE)
+        scored = getattr(runner, 'tested_checkpoint', None)
+        atomic_write_json(
+            out, dict(metrics, **{CHECKPOINT_KEY: scored}), indent=2)
         runner.logger.info(f'Metrics written to {out}')
     _shutdown_dist()
     return metrics

@@ -11,9 +11,9 @@ Written by ``tools/dataset_converters/dicom_to_layout.py`` (or by hand);
 read by the clinical metrics. Absent, sizes are reported in pixels.
 """
 import csv
-import os
-import os.path as osp
 from typing import Dict, Optional, Tuple
+
+from ..utils.atomic import atomic_open
 
 FIELDS = ('stem', 'row_spacing_mm', 'col_spacing_mm')
 FILENAME = 'pixel_spacing.csv'
@@ -53,10 +53,7 @@ def read_pixel_spacing_csv(path: str) -> Dict[str, Tuple[float, float]]:
 def write_pixel_spacing_csv(path: str,
                             spacing: Dict[str, Tuple[float, float]]) -> str:
     """Write ``{stem: (row_mm, col_mm)}`` (``*`` first, then sorted)."""
-    d = osp.dirname(path)
-    if d:
-        os.makedirs(d, exist_ok=True)
-    with open(path, 'w', newline='') as f:
+    with atomic_open(path, 'w', newline='') as f:
         w = csv.writer(f)
         w.writerow(FIELDS)
         for stem in sorted(spacing, key=lambda s: (s != '*', s)):

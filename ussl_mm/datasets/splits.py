@@ -18,6 +18,8 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ..utils.atomic import atomic_write_json
+
 DEFAULT_FRACTIONS = (1, 5, 10, 25, 50, 100)
 
 
@@ -124,8 +126,7 @@ def write_fraction_splits(out_dir: str,
         if pos_set is not None:
             manifest['num_source_positive'] = len(pos_set)
     path = osp.join(out_dir, 'manifest.json')
-    with open(path, 'w') as f:
-        json.dump(manifest, f, indent=2)
+    atomic_write_json(path, manifest, indent=2)
     return path
 
 

@@ -11,24 +11,28 @@ inherit, and :func:`compare_normalisation` says when a config's mean/std do
 not fit the data.
 """
 import datetime
-import os
 import os.path as osp
 from collections import Counter
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..utils.atomic import atomic_write_text
 from .image_files import (IMG_SUFFIXES, color_overlay_mask, convert_color,
                           mask_to_single_channel, normalise_suffixes,
                           read_mask)
-from .validation import (Problems, apply_mask_values, check_seg_contents,
-                         normalise_mask_values, scan_seg_folder)
+from .validation import (DataValidationError, Problems, apply_mask_values,
+                         check_seg_contents, normalise_mask_values,
+                         scan_seg_folder)
 
 #: Warn when the data's mean, normalised by the config, is further than
 #: this from 0 ...
 MEAN_SHIFT_TOL = 0.5
 #: ... or its std, normalised, outside [1 / STD_RATIO_TOL, STD_RATIO_TOL].
 STD_RATIO_TOL = 1.5
+#: Refuse a gray-level std (0..255) below this: blank or constant images,
+#: whose std would normalise every input to +-inf (nan losses).
+MIN_STD = 1.0
 
 
 def compute_dataset_stats(data_root: str,
@@ -87,6 +91,12 @@ def compute_dataset_stats(data_root: str,
         ``ignore_pixels``, ``num_with_foreground``,
         ``foreground_prevalence`` (fraction of masks with any pixel of a
         class > 0).
+
+    Raises:
+        FileNotFoundError: If ``data_root`` or its ``mean_split`` is absent.
+        DataValidationError: If files fail the datasets' checks, or the
+            ``mean_split`` images are blank or constant (std below
+            :data:`MIN_STD`).
     """
     from .transforms.loading import LoadUSImage
     if not osp.isdir(data_root):
@@ -177,6 +187,17 @@ def compute_dataset_stats(data_root: str,
             entry['class_pixels'] = px
             entry['class_pixel_frequency'] = [round(p / total, 6) for p in px]
     ms = out['splits'][mean_split]
+    if ms['std'] < MIN_STD:
+        raise DataValidationError(
+            f'Statistics of {data_root}: the {ms["num_images"]} '
+            f'{mean_split} images '
+            f'({osp.join(data_root, img_subdir, mean_split)}) have '
+            f'gray-level std {ms["std"]} (mean {ms["mean"]}), below '
+            f'{MIN_STD}: the images are blank or constant (e.g. all black). '
+            'Normalising by this std would divide by ~0, and training would '
+            'log nan losses. Check the export: empty frames, a wrong '
+            'window/level, or 16-bit values scaled to black; then compute '
+            'the statistics again.')
     out.update(mean=ms['mean'], std=ms['std'], num_pixels=ms['num_pixels'])
     return out
 
@@ -328,9 +349,5 @@ def write_stats_config(stats: dict,
     lines += ['', f'image_sizes = {_fmt(sizes)}',
               f'class_pixel_frequency = {_fmt(freq)}',
               f'foreground_prevalence = {_fmt(prev)}', '']
-    d = osp.dirname(out_file)
-    if d:
-        os.makedirs(d, exist_ok=True)
-    with open(out_file, 'w') as f:
-        f.write('\n'.join(lines))
+    atomic_write_text(out_file, '\n'.join(lines))
     return out_file

@@ -3,7 +3,6 @@ normalisation statistics, and nested subsets of the unlabelled pool for the
 unlabelled-data scaling axis."""
 import copy
 import json
-import os
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -11,6 +10,7 @@ import numpy as np
 from mmengine.config import Config
 
 from ..utils import data_preprocessor_key
+from ..utils.atomic import atomic_write_text
 from .spec import StudySpec
 
 
@@ -92,9 +92,8 @@ def study_data_stats(spec: StudySpec,
                 f'compute_dataset_stats({spec.data_root!r}) returned no '
                 f'{key!r} (keys: {sorted(stats)}).')
     stats['data_root'] = osp.abspath(spec.data_root)
-    os.makedirs(spec.work_dir, exist_ok=True)
-    with open(cache, 'w', encoding='utf-8') as f:
-        json.dump(stats, f, indent=1, default=_json_default)
+    atomic_write_text(cache,
+                      json.dumps(stats, indent=1, default=_json_default))
     return stats
 
 
@@ -240,12 +239,10 @@ def pretrain_subset_options(cfg: Config, percent: float, seed: int,
     options = {}
     excludes = list(ds.get('exclude') or [])
     if left_out:
-        os.makedirs(list_dir, exist_ok=True)
         list_file = osp.abspath(
             osp.join(list_dir, f'exclude_{percent:g}pct_seed{seed}.txt'))
-        with open(list_file, 'w', encoding='utf-8') as f:
-            f.write('\n'.join(
-                osp.splitext(osp.basename(p))[0] for p in left_out) + '\n')
+        atomic_write_text(list_file, '\n'.join(
+            osp.splitext(osp.basename(p))[0] for p in left_out) + '\n')
         options[f'{key}.exclude'] = excludes + [list_file]
     if percent > 100:
         roots = list(ds.get('roots') or [])

@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..utils.atomic import atomic_open, atomic_write_text
 from . import stats
 from .plots import plot_label_curve, plot_scaling
 from .spec import StudySpec
@@ -717,7 +718,7 @@ class StudyReport:
         metrics = sorted({k for r in self.all_records for k in r['metrics']})
         cols = ['init', 'label_fraction', 'seed', 'pretrain_size', 'n_train',
                 'batch_size', 'iters', 'epochs', 'best_iter', 'best_score']
-        with open(path, 'w', newline='', encoding='utf-8') as f:
+        with atomic_open(path, 'w', newline='') as f:
             writer = csv.writer(f)
             writer.writerow(cols + metrics)
             for r in self.all_records:
@@ -759,9 +760,7 @@ class StudyReport:
         lines += ['## Reproducibility', ''] + self.env_section(env, command)
         lines += ['', '### Every command', ''] + self.commands_section()
         report = '\n'.join(lines) + '\n'
-        with open(osp.join(self.work_dir, 'results.md'), 'w',
-                  encoding='utf-8') as f:
-            f.write(report)
+        atomic_write_text(osp.join(self.work_dir, 'results.md'), report)
         return report
 
 

@@ -8,7 +8,6 @@ command reproduces the run (a new process costs ~5 s of imports, which the
 quickstart cannot afford per run).
 """
 import copy
-import json
 import math
 import os
 import os.path as osp
@@ -20,11 +19,15 @@ from typing import Callable, Dict, List, Optional
 from ..apis import (build_test_runner, build_train_runner, cfg_options_to_argv,
                     format_command, load_cfg, parse_test_args,
                     parse_train_args, run_test)
-from ..apis.run import CLINICAL_FILE, leaf_datasets
+from ..apis.run import (CHECKPOINT_KEY, CLINICAL_FILE, METRICS_FILE,
+                        leaf_datasets)
+from ..utils.atomic import atomic_write_json, file_fingerprint
 from .data import (count_train_images, labelled_batch_size,
                    labelled_dataset_key, normalisation_options,
                    pretrain_subset_options, study_data_stats)
 from .spec import Initialisation, Pretraining, StudySpec
+from .records import (done_problem, metrics_problem, read_record,
+                      run_outputs, set_aside)
 from .stale import check_run_current
 
 TRAIN_SCRIPT = 'tools/train.py'
@@ -95,10 +98,16 @@ class LabelEfficiencyStudy:
     resumable.
 
     Every run lives in its own work dir under ``spec.work_dir``. A run whose
-    ``done.json`` exists is skipped; every other run is started with
-    ``--resume``, mmengine's own mechanism: it continues from the latest
-    checkpoint of its work dir, or starts fresh when there is none (and the
-    transfer hook transfers nothing into a resumed run).
+    ``done.json`` still describes its files (the checkpoint it names exists
+    with the recorded size and SHA-256, and was trained from the same
+    pretrained checkpoint) is skipped, and so is a test whose
+    ``test_metrics.json`` scored that checkpoint; a record that no longer
+    matches is redone and logged as ``redone`` (:mod:`ussl_mm.study.
+    records`). Every other run is started with ``--resume``, mmengine's own
+    mechanism: it continues from the latest checkpoint of its work dir
+    (bit-exactly, ``AtomicCheckpointHook``), or starts fresh when there is
+    none (and the transfer hook transfers nothing into a resumed run).
+    Every record is written atomically.
 
     Args:
         spec (StudySpec): What to run.
@@ -113,6 +122,7 @@ class LabelEfficiencyStudy:
         self._stats: Optional[Dict] = None
         self._facts: Dict[str, Dict] = {}
         self._cfgs: Dict[tuple, object] = {}
+        self._fps: Dict[tuple, Dict] = {}
 
     # ------------------------------------------------------------------ plan
     @property
@@ -400,19 +410,73 @@ class LabelEfficiencyStudy:
             None if test_set is None else self.spec.extra_test_sets[test_set])
 
     # ----------------------------------------------------------- execution
+    def _fingerprint(self, path: str) -> Dict:
+        """:func:`~ussl_mm.utils.atomic.file_fingerprint`, memoised while
+        the file keeps its size and modification time."""
+        st = os.stat(path)
+        key = (osp.abspath(path), st.st_size, st.st_mtime_ns)
+        if key not in self._fps:
+            self._fps[key] = file_fingerprint(path)
+        return dict(self._fps[key], path=path)
+
     def _train(self, argv: List[str], work_dir: str,
-               extra: Optional[Dict] = None) -> Dict:
-        """Run one ``tools/train.py`` command line in-process (or skip it
-        when done); returns its ``done.json`` record (plus ``extra``)."""
+               extra: Optional[Dict] = None,
+               inputs: Optional[Dict[str, Dict]] = None) -> Dict:
+        """Run one ``tools/train.py`` command line in-process, or skip it
+        when its ``done.json`` still describes its files; returns that
+        record (plus ``extra``).
+
+        A ``done.json`` whose checkpoint no longer exists or changed, or
+        whose input checkpoints (``inputs``, e.g. the pretrained encoder)
+        changed since, is redone from scratch (the old files are moved to
+        ``stale_<time>/`` and the log says ``redone``); an unreadable one
+        stops the study, naming the file to delete.
+        """
         done_file = osp.join(work_dir, 'done.json')
         command = format_command(TRAIN_SCRIPT, argv)
         if osp.isfile(done_file):
-            with open(done_file, encoding='utf-8') as f:
-                done = json.load(f)
-            if osp.isfile(done['checkpoint']):
+            done = read_record(
+                done_file, ('checkpoint', 'command'),
+                f'Delete {done_file}: the study then resumes the run from '
+                f'its last checkpoint (or trains it again) and tests it '
+                'again.')
+            problem = done_problem(done, inputs, self._fingerprint)
+            if problem is None:
                 check_run_current(argv, work_dir, done, command)
+                if 'checkpoint_file' not in done:
+                    # A record of an earlier version: tie it to its file.
+                    done['checkpoint_file'] = self._fingerprint(
+                        done['checkpoint'])
+                    atomic_write_json(done_file, done)
                 self.log(f'  already trained: {done["checkpoint"]}')
                 return done
+            self._redo(work_dir, problem)
+        for attempt in range(2):
+            done = self._run_train(argv, work_dir, command, extra, inputs)
+            if osp.isfile(done['checkpoint']) or attempt:
+                break
+            # Resumed at its end, from a work dir whose checkpoint was
+            # deleted: the checkpoint can only be made again from scratch.
+            self._redo(
+                work_dir, f'its training state names the checkpoint '
+                f'{done["checkpoint"]}, which does not exist')
+        if not osp.isfile(done['checkpoint']):
+            raise FileNotFoundError(
+                f'{work_dir}: training finished but its checkpoint '
+                f'{done["checkpoint"]} does not exist. Delete {work_dir} '
+                'and run the study again.')
+        done['checkpoint_file'] = self._fingerprint(done['checkpoint'])
+        atomic_write_json(done_file, done)
+        return done
+
+    def _redo(self, work_dir: str, problem: str) -> None:
+        self.log(f'  redone: {work_dir}: {problem}; training it again from '
+                 'the start')
+        set_aside(work_dir, run_outputs(work_dir), self.log)
+
+    def _run_train(self, argv: List[str], work_dir: str, command: str,
+                   extra: Optional[Dict],
+                   inputs: Optional[Dict[str, Dict]]) -> Dict:
         self.log('  $ ' + command)
         t0 = time.time()
         runner = build_train_runner(parse_train_args(argv))
@@ -425,7 +489,7 @@ class LabelEfficiencyStudy:
                 last = f.read().strip()
         best = hub.get_info('best_ckpt')
         match = re.search(r'iter_(\d+)', osp.basename(best or ''))
-        done = dict(
+        return dict(
             checkpoint=best or last,
             last_checkpoint=last,
             best_checkpoint=best,
@@ -435,18 +499,26 @@ class LabelEfficiencyStudy:
             command=command,
             config_dump=osp.join(work_dir, osp.basename(argv[0])),
             minutes=round((time.time() - t0) / 60, 2),
+            inputs=inputs or {},
             **(extra or {}))
-        os.makedirs(work_dir, exist_ok=True)
-        with open(done_file, 'w', encoding='utf-8') as f:
-            json.dump(done, f, indent=1)
-        return done
 
-    def _test(self, argv: List[str], work_dir: str,
+    def _test(self, argv: List[str], work_dir: str, checkpoint: Dict,
               test_dir: str = 'test') -> Dict[str, float]:
-        metrics_file = osp.join(work_dir, test_dir, 'test_metrics.json')
+        """Run one ``tools/test.py`` command line in-process, or reuse its
+        ``test_metrics.json`` when it scored ``checkpoint`` (a
+        fingerprint); returns the metrics."""
+        metrics_file = osp.join(work_dir, test_dir, METRICS_FILE)
         if osp.isfile(metrics_file):
-            with open(metrics_file, encoding='utf-8') as f:
-                return json.load(f)
+            record = read_record(
+                metrics_file, (),
+                f'Delete {metrics_file}: the study then tests the run '
+                'again.')
+            problem = metrics_problem(record, checkpoint, CHECKPOINT_KEY)
+            if problem is None:
+                return {k: v for k, v in record.items()
+                        if k != CHECKPOINT_KEY}
+            self.log(f'  redone: the test in {osp.dirname(metrics_file)}: '
+                     f'{problem}')
         self.log('  $ ' + format_command(TEST_SCRIPT, argv))
         return run_test(build_test_runner(parse_test_args(argv)))
 
@@ -457,8 +529,9 @@ class LabelEfficiencyStudy:
         wd = self.run_dir(run)
         done_file = osp.join(wd, 'done.json')
         if osp.isfile(done_file):
-            with open(done_file, encoding='utf-8') as f:
-                return json.load(f)
+            return read_record(
+                done_file, ('metrics', ),
+                f'Delete {done_file}: the study then runs the row again.')
         from ussl_mm.baselines import nnunet_available, run_nnunet_row
         if not nnunet_available():
             raise RuntimeError(
@@ -502,9 +575,7 @@ class LabelEfficiencyStudy:
             iters=epochs * per_epoch if epochs and per_epoch else None,
             batch_size=info.get('batch_size'),
             n_train=(result.get('num_cases') or {}).get('train'))
-        os.makedirs(wd, exist_ok=True)
-        with open(done_file, 'w', encoding='utf-8') as f:
-            json.dump(done, f, indent=1)
+        atomic_write_json(done_file, done)
         return done
 
     def run(self) -> List[Dict]:
@@ -565,10 +636,8 @@ class LabelEfficiencyStudy:
                 for k in self.spec.report_metrics
                 if k in record['metrics']))
             records.append(record)
-        with open(
-                osp.join(self.spec.work_dir, 'records.json'), 'w',
-                encoding='utf-8') as f:
-            json.dump(records, f, indent=1)
+        atomic_write_json(osp.join(self.spec.work_dir, 'records.json'),
+                          records)
         self._progress('all runs finished', total)
         return records
 
@@ -586,11 +655,16 @@ class LabelEfficiencyStudy:
         wd = self.run_dir(run)
         argv = self.finetune_argv(run, checkpoints)
         facts = self.train_facts(run, self.model_options(run, checkpoints))
-        done = self._train(argv, wd, facts)
+        inputs = None
+        if run.pretrain_key is not None:
+            inputs = dict(pretrained_encoder=self._fingerprint(
+                checkpoints[run.pretrain_key]))
+        done = self._train(argv, wd, facts, inputs)
         done.setdefault('epochs', done['iters'] * facts['batch_size'] /
                         max(facts['n_train'], 1))
+        scored = done['checkpoint_file']
         test_argv = self.test_argv(run, checkpoints, done['checkpoint'])
-        metrics = self._test(test_argv, wd)
+        metrics = self._test(test_argv, wd, scored)
         per_image = osp.join(wd, 'per_image.json')
         clinical = osp.join(wd, 'test', CLINICAL_FILE)
         extra_tests = {}
@@ -598,7 +672,7 @@ class LabelEfficiencyStudy:
             argv = self.test_argv(run, checkpoints, done['checkpoint'], name)
             extra_per_image = osp.join(wd, f'per_image_{name}.json')
             extra_tests[name] = dict(
-                metrics=self._test(argv, wd, f'test_{name}'),
+                metrics=self._test(argv, wd, scored, f'test_{name}'),
                 per_image_file=extra_per_image
                 if osp.isfile(extra_per_image) else None,
                 test_command=format_command(TEST_SCRIPT, argv))

@@ -13,10 +13,20 @@ from typing import Dict, List, Sequence
 from mmengine.config import Config
 
 from ..apis import build_train_cfg, parse_train_args
-from ..utils.config import diff
+from ..utils.config import MISSING, diff
 
 # Shown at most, per stale run.
 _MAX_SHOWN = 8
+
+#: Config changes since a run trained that do not change what it trained:
+#: key -> (value then, value now). The checkpoint hook became its crash-safe
+#: subclass (same arguments and files, the same training), and the
+#: ``load_from_strict`` switch appeared (it acts only with a ``load_from``).
+_SAME_TRAINING = {
+    'default_hooks.checkpoint.type': ('CheckpointHook',
+                                      'AtomicCheckpointHook'),
+}
+_NEW_SWITCHES = {'load_from_strict': True}
 
 
 class StaleRunError(RuntimeError):
@@ -26,11 +36,21 @@ class StaleRunError(RuntimeError):
 
 def config_differences(now: Config, then: Config) -> List[str]:
     """The dotted keys whose values differ between two configs, each as
-    ``'key: trained <then>, now <now>'``, sorted."""
+    ``'key: trained <then>, now <now>'``, sorted; changes that leave the
+    training the same (:data:`_SAME_TRAINING`, a new switch at its default
+    where it acts on nothing) are not differences."""
     return [
         f'{key}: trained {old!r}, now {new!r}'
         for key, old, new in diff(then.to_dict(), now.to_dict())
+        if not _same_training(key, old, new, now)
     ]
+
+
+def _same_training(key: str, old, new, now: Config) -> bool:
+    if _SAME_TRAINING.get(key) == (old, new):
+        return True
+    return (key in _NEW_SWITCHES and old == MISSING
+            and new == _NEW_SWITCHES[key] and not now.get('load_from'))
 
 
 def check_run_current(argv: Sequence[str], work_dir: str, done: Dict,

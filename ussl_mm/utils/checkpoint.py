@@ -1,5 +1,6 @@
 # Copyright (c) ussl_mm contributors. All rights reserved.
-"""Checkpoint reading with errors that name the file, strict loading, and the
+"""Checkpoint reading with errors that name the file, strict loading, the
+checks of a training's ``--resume`` / ``load_from`` checkpoint, and the
 verified prefix-mapped weight transfer behind ``PretrainedEncoderHook``.
 
 All reading goes through mmengine's public
@@ -176,29 +177,179 @@ def load_checkpoint_strict(model: nn.Module,
         model = model.module
     checkpoint = read_checkpoint(filename, map_location=map_location)
     state_dict = checkpoint_state_dict(checkpoint, filename)
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(own))
-    mismatched = sorted(
-        f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
-        f'{tuple(own[k].shape)}' for k in set(own) & set(state_dict)
-        if tuple(state_dict[k].shape) != tuple(own[k].shape))
-    if missing or unexpected or mismatched:
-        source = f'the config {config}' if config else 'the config'
+    diff = key_mismatch(model, state_dict)
+    if diff.any:
         raise RuntimeError(
             f'Checkpoint {filename} does not match the model built from '
-            f'{source}: {len(missing)} missing, {len(unexpected)} '
-            f'unexpected, {len(mismatched)} shape-mismatched keys (model has '
-            f'{len(own)} keys). First missing: {missing[:5]}; first '
-            f'unexpected: {unexpected[:5]}; mismatched: {mismatched[:5]}. '
-            f'{_mismatch_fix(set(own), set(state_dict))}')
+            f'{_source(config)}: {diff.summary()} '
+            f'{_mismatch_fix(diff.own, set(state_dict))}')
     load_state_dict(model, state_dict, strict=True)
     return checkpoint
 
 
-def _mismatch_fix(own: Set[str], ckpt: Set[str]) -> str:
-    """What to do about a checkpoint whose keys do not match the model."""
+class KeyMismatch:
+    """The keys of a checkpoint's state dict against a model's.
+
+    Attributes:
+        own (set[str]): The model's keys.
+        missing (list[str]): Model keys the checkpoint lacks (sorted).
+        unexpected (list[str]): Checkpoint keys the model lacks (sorted).
+        mismatched (list[str]): ``'key: checkpoint (..) vs model (..)'``
+            for shared keys of another shape (sorted).
+    """
+
+    def __init__(self, own: Dict[str, torch.Tensor],
+                 state_dict: Dict[str, torch.Tensor]) -> None:
+        self.own = set(own)
+        self.missing = sorted(set(own) - set(state_dict))
+        self.unexpected = sorted(set(state_dict) - set(own))
+        self.mismatched = sorted(
+            f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
+            f'{tuple(own[k].shape)}' for k in set(own) & set(state_dict)
+            if tuple(state_dict[k].shape) != tuple(own[k].shape))
+
+    @property
+    def any(self) -> bool:
+        return bool(self.missing or self.unexpected or self.mismatched)
+
+    def summary(self) -> str:
+        return (f'{len(self.missing)} missing, {len(self.unexpected)} '
+                f'unexpected, {len(self.mismatched)} shape-mismatched keys '
+                f'(model has {len(self.own)} keys). First missing: '
+                f'{self.missing[:5]}; first unexpected: '
+                f'{self.unexpected[:5]}; mismatched: {self.mismatched[:5]}.')
+
+
+def key_mismatch(model: nn.Module,
+                 state_dict: Dict[str, torch.Tensor]) -> KeyMismatch:
+    """Compare a checkpoint's tensors with ``model``'s state dict (a
+    wrapper is unwrapped)."""
+    if is_model_wrapper(model):
+        model = model.module
+    return KeyMismatch(model.state_dict(), state_dict)
+
+
+def _source(config: Optional[str]) -> str:
+    return f'the config {config}' if config else 'the config'
+
+
+def check_resume_checkpoint(model: nn.Module,
+                            filename: str,
+                            config: Optional[str] = None) -> dict:
+    """Check, before mmengine resumes from it, that ``filename`` is a
+    complete training checkpoint of ``model``.
+
+    mmengine's ``Runner.resume`` gives a bare ``UnpicklingError`` /
+    ``EOFError`` without a file name for a text, empty or truncated file, a
+    ``KeyError: 'meta'`` for a weights-only file, loads a checkpoint of
+    another architecture half (``strict=False``) and then fails in the
+    optimizer with torch's ``ValueError``; and it silently resumes a
+    ``best_*.pth`` (no optimizer state) with a fresh optimizer.
+
+    Args:
+        model (nn.Module): The model of the run.
+        filename (str): The checkpoint (``--resume PATH``, or the one
+            ``last_checkpoint`` names).
+        config (str, optional): The config file, named in errors.
+            Defaults to None.
+
+    Returns:
+        dict: The checkpoint's ``meta``.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        CheckpointReadError: If it is not a readable checkpoint, or not one
+            to resume from (no ``meta.iter``, no optimizer state).
+        RuntimeError: If its keys do not match the model.
+    """
+    checkpoint = read_checkpoint(filename)
+    meta = checkpoint.get('meta')
+    if not isinstance(meta, dict) or 'iter' not in meta or \
+            'epoch' not in meta:
+        raise CheckpointReadError(
+            f'Cannot resume from {filename}: it has no training position '
+            f'(meta.iter / meta.epoch; top-level keys '
+            f'{sorted(checkpoint)[:8]}). It holds weights only, not a '
+            'training state. Resume from an iter_*.pth / epoch_*.pth that '
+            'tools/train.py wrote, or start a new run from these weights '
+            'with --cfg-options load_from=PATH (without --resume).')
+    if 'optimizer' not in checkpoint:
+        raise CheckpointReadError(
+            f'Cannot resume from {filename}: it has no optimizer state (a '
+            'best_*.pth or a published checkpoint holds the weights only), '
+            'so the resumed run would restart its optimizer. Resume from '
+            'the iter_*.pth that last_checkpoint names, or start a new run '
+            'from these weights with --cfg-options load_from=PATH.')
+    diff = key_mismatch(model, checkpoint_state_dict(checkpoint, filename))
+    if diff.any:
+        raise RuntimeError(
+            f'Cannot resume from {filename}: it does not match the model '
+            f'built from {_source(config)}: {diff.summary()} Resume with '
+            'the config the checkpoint was trained with (the work dir holds '
+            'its dump), or start a new run in another --work-dir.')
+    return meta
+
+
+def check_load_from(model: nn.Module,
+                    filename: str,
+                    strict: bool = True,
+                    config: Optional[str] = None) -> KeyMismatch:
+    """Check, before mmengine loads it, the checkpoint of ``load_from``.
+
+    mmengine loads ``load_from`` with ``strict=False`` and only logs the
+    missing and unexpected keys, so a checkpoint of another architecture
+    trains on from a half-random model. Here a mismatch stops the run
+    unless ``strict`` is False (``--cfg-options load_from_strict=False``),
+    which logs the counts and lets mmengine load what matches.
+
+    Args:
+        model (nn.Module): The model of the run.
+        filename (str): The checkpoint.
+        strict (bool): Refuse any missing, unexpected or shape-mismatched
+            key. Defaults to True.
+        config (str, optional): The config file, named in errors.
+            Defaults to None.
+
+    Returns:
+        KeyMismatch: The comparison.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        CheckpointReadError: If it is not a readable checkpoint.
+        RuntimeError: If ``strict`` and the keys do not match.
+    """
+    state_dict = checkpoint_state_dict(read_checkpoint(filename), filename)
+    diff = key_mismatch(model, state_dict)
+    if diff.any and strict:
+        raise RuntimeError(
+            f'load_from={filename} does not match the model built from '
+            f'{_source(config)}: {diff.summary()} '
+            f'{_mismatch_fix(diff.own, set(state_dict), load_from=True)} '
+            'For a deliberate '
+            'partial load (only the matching tensors), add --cfg-options '
+            'load_from_strict=False.')
+    if diff.any:
+        print_log(
+            f'load_from={filename}, load_from_strict=False: a partial load. '
+            f'{diff.summary()}',
+            logger='current',
+            level=30)
+    return diff
+
+
+def _mismatch_fix(own: Set[str], ckpt: Set[str],
+                  load_from: bool = False) -> str:
+    """What to do about a checkpoint whose keys do not match the model
+    (``load_from``: it was given as ``load_from`` of a training)."""
     heads = sorted({k.split('.')[0] for k in own if 'head' in k.split('.')[0]})
+    if heads and not any(k.split('.')[0] in heads for k in ckpt) \
+            and load_from:
+        return (f'It has none of the model\'s {heads} weights, only '
+                f'{sorted({k.split(".")[0] for k in ckpt})[:6]}: if it is a '
+                'pretraining (self-supervised) checkpoint, start the '
+                'fine-tuning from its encoder with --cfg-options '
+                'pretrained_encoder.checkpoint=PATH (PretrainedEncoderHook, '
+                'a verified transfer) instead of load_from.')
     if heads and not any(k.split('.')[0] in heads for k in ckpt):
         return (f'It has none of the model\'s {heads} weights, only '
                 f'{sorted({k.split(".")[0] for k in ckpt})[:6]}: it looks '

@@ -1,7 +1,10 @@
-"""Config fix-ups applied by ``tools/train.py`` and ``tools/test.py``, and
-the difference of two resolved configs."""
+"""Config fix-ups applied by ``tools/train.py`` and ``tools/test.py``, the
+check of ``--cfg-options`` keys, and the difference of two resolved
+configs."""
+import difflib
+import inspect
 import logging
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -87,6 +90,70 @@ def check_data_preprocessor(cfg: Config,
             'model: this config\'s model holds its own data_preprocessor, '
             'which the Runner uses instead of the top-level one. Override '
             f'model.{top[0]} instead.')
+
+
+#: Top-level keys that mmengine, mmseg/mmpretrain and ussl_mm read although
+#: a config need not define them (besides the ``Runner`` arguments).
+READ_TOP_LEVEL_KEYS = (
+    'compile', 'activation_checkpointing', 'efficient_conv_bn_eval',
+    'model_wrapper_cfg', 'sync_bn', 'find_unused_parameters', 'strategy',
+    'runner_type', 'custom_imports', 'gpu_ids', 'tta_model',
+    'tta_pipeline', 'data_root', 'crop_size', 'load_from_strict',
+    'pretrained_encoder', 'launcher', 'work_dir', 'randomness',
+    'default_scope')
+
+
+class UnknownConfigKeyError(KeyError):
+    """An override names a top-level key that nothing reads."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ''
+
+
+def known_top_level_keys(cfg: Config) -> set:
+    """The top-level keys an override may set: those of the config, the
+    arguments of mmengine's ``Runner`` and :data:`READ_TOP_LEVEL_KEYS`."""
+    from mmengine.runner import Runner
+    params = set(inspect.signature(Runner.__init__).parameters) - {'self'}
+    return set(cfg.keys()) | params | set(READ_TOP_LEVEL_KEYS)
+
+
+def check_cfg_option_keys(cfg: Config, keys: Iterable[str],
+                          config: str = 'the config') -> None:
+    """Refuse an override whose top-level key nothing reads.
+
+    mmengine's ``merge_from_dict`` adds a new top-level key without a word,
+    so ``--cfg-options trian_cfg.max_iters=4`` trains the config's full
+    schedule. (A misspelt *nested* key is already refused, by the class it
+    reaches: ``IterBasedTrainLoop`` has no argument ``max_itrs``.)
+
+    Args:
+        cfg (Config): The config, before the overrides are merged.
+        keys (Iterable[str]): The dotted override keys.
+        config (str): Config path, for messages. Defaults to 'the config'.
+
+    Raises:
+        UnknownConfigKeyError: (a ``KeyError``) naming the key, the closest
+            known keys and the fix.
+    """
+    known = known_top_level_keys(cfg)
+    unknown = sorted({str(k).split('.')[0] for k in keys} - known)
+    if not unknown:
+        return
+    lines, hinted = [], True
+    for top in unknown:
+        close = difflib.get_close_matches(top, sorted(known), n=3,
+                                          cutoff=0.6)
+        hinted = hinted and bool(close)
+        hint = f' (did you mean {", ".join(close)}?)' if close else ''
+        lines.append(f'{top!r}{hint}')
+    keys = '' if hinted else (
+        f' The config\'s top-level keys are '
+        f'{sorted(k for k in cfg.keys() if not k.startswith("_"))}.')
+    raise UnknownConfigKeyError(
+        f'--cfg-options: unknown top-level key {"; ".join(lines)}: '
+        f'{config} does not define it and nothing reads it, so the override '
+        f'would change nothing. Fix the spelling.{keys}')
 
 
 def enable_amp(cfg: Config, cuda: bool) -> Config:

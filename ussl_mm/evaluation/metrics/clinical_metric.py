@@ -1,8 +1,6 @@
 """Clinical measurements from a segmentation: region size and mean raw
 intensity, prediction vs ground truth, per test image or volume."""
 import copy
-import json
-import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -17,6 +15,7 @@ from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
 from ussl_mm.datasets.pixel_spacing import read_pixel_spacing_csv
+from ussl_mm.utils.atomic import atomic_write_json
 from .per_class_iou_metric import is_nifti
 from .pixel_spacing import find_spacing_file, spacing_of_image
 
@@ -422,10 +421,7 @@ class ClinicalMetric(BaseMetric):
                   'units of the raw files):\n' + table.get_string(),
                   logger=logger)
         if self.per_image_file and is_main_process():
-            os.makedirs(
-                osp.dirname(osp.abspath(self.per_image_file)), exist_ok=True)
-            with open(self.per_image_file, 'w', encoding='utf-8') as f:
-                json.dump(records, f, indent=1)
+            atomic_write_json(self.per_image_file, records)
             print_log(
                 f'clinical per-case results of {len(records)} cases written '
                 f'to {self.per_image_file}', logger=logger)

@@ -1,7 +1,5 @@
 """IoU/Dice metric that also returns per-class, per-image and per-volume
 values, and flags classes that were never predicted."""
-import json
-import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
@@ -12,6 +10,8 @@ from mmengine.dist import is_main_process
 from mmengine.logging import MessageHub, MMLogger, print_log
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
+
+from ussl_mm.utils.atomic import atomic_write_json
 
 NIFTI_SUFFIXES = ('.nii', '.nii.gz')
 
@@ -303,9 +303,7 @@ class PerClassIoUMetric(IoUMetric):
 
     @staticmethod
     def _dump(records, path, what, unit):
-        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-        with open(path, 'w', encoding='utf-8') as f:
-            json.dump(records, f, indent=1)
+        atomic_write_json(path, records)
         print_log(
             f'{what} results of {len(records)} {unit} written to {path}',
             logger=MMLogger.get_current_instance())
