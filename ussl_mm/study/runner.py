@@ -122,6 +122,7 @@ class LabelEfficiencyStudy:
         self._stats: Optional[Dict] = None
         self._facts: Dict[str, Dict] = {}
         self._cfgs: Dict[tuple, object] = {}
+        self._labelled_keys: Dict[str, str] = {}
         self._fps: Dict[tuple, Dict] = {}
 
     # ------------------------------------------------------------------ plan
@@ -237,6 +238,14 @@ class LabelEfficiencyStudy:
                                        self.spec.data_root)
         return copy.deepcopy(self._cfgs[key])
 
+    def _labelled_key(self, config: str) -> str:
+        """:func:`labelled_dataset_key` of a config as written (the
+        dataset layout needs neither the data nor the overrides), memoised."""
+        if config not in self._labelled_keys:
+            self._labelled_keys[config] = labelled_dataset_key(
+                load_cfg(config))
+        return self._labelled_keys[config]
+
     def _common_argv(self, work_dir: str, options: Dict,
                      data_root: Optional[str] = None) -> List[str]:
         argv = ['--work-dir', work_dir, '--data-root',
@@ -274,7 +283,7 @@ class LabelEfficiencyStudy:
         options = dict(self.spec.finetune_cfg_options)
         options.update(init.cfg_options)
         stats = self._stats_options(init.config, options, init.data_stats)
-        labelled = labelled_dataset_key(self._cfg(init.config, options))
+        labelled = self._labelled_key(init.config)
         options = {
             **self.spec.finetune_cfg_options,
             **stats,
