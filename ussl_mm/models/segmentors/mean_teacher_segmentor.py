@@ -276,15 +276,7 @@ class MeanTeacherSegmentor(BaseSegmentor):
                 f'{tuple(strong.shape)}. Put geometric transforms before '
                 'MultiBranch and only intensity transforms inside it.')
         with torch.no_grad():
-            # Logits over the whole padded batch (encode_decode would resize
-            # to the unpadded img_shape), then the padding ignored.
-            head = self.teacher.decode_head
-            logits = resize(
-                head.forward(self.teacher.extract_feat(weak)),
-                size=weak.shape[2:],
-                mode='bilinear',
-                align_corners=head.align_corners)
-            probs = logits.float().softmax(dim=1)
+            probs = _full_logits(self.teacher, weak).float().softmax(dim=1)
             valid = torch.zeros_like(probs[:, 0], dtype=torch.bool)
             for i, sample in enumerate(samples):
                 h, w = sample.metainfo.get('img_shape', weak.shape[2:])
@@ -325,12 +317,7 @@ class MeanTeacherSegmentor(BaseSegmentor):
         teacher's on the weak one, over the valid (unpadded) pixels. Soft
         targets: an unsure teacher pulls the student gently, where a hard
         pseudo-label would push it all the way."""
-        head = self.student.decode_head
-        logits = resize(
-            head.forward(self.student.extract_feat(strong)),
-            size=strong.shape[2:],
-            mode='bilinear',
-            align_corners=head.align_corners)
+        logits = _full_logits(self.student, strong)
         diff = (logits.float().softmax(dim=1) - target).pow(2).sum(dim=1)
         loss = diff[valid].mean() if valid.any() else diff.sum() * 0
         fg = (target.argmax(dim=1) > 0) & valid
@@ -338,6 +325,18 @@ class MeanTeacherSegmentor(BaseSegmentor):
             unsup_loss_mse=loss * weight,
             unsup_mask_ratio=valid.float().mean(),
             unsup_fg_ratio=fg.float().sum() / valid.float().sum().clamp(min=1))
+
+
+def _full_logits(segmentor: nn.Module, inputs: Tensor) -> Tensor:
+    """Class logits over the whole padded batch, at the input size
+    (``encode_decode`` would resize to the unpadded ``img_shape``; the
+    caller ignores the padding)."""
+    head = segmentor.decode_head
+    return resize(
+        head.forward(segmentor.extract_feat(inputs)),
+        size=inputs.shape[2:],
+        mode='bilinear',
+        align_corners=head.align_corners)
 
 
 def _renamed(prefix: str, losses: dict, weight: float) -> dict:
