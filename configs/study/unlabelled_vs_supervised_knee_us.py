@@ -18,14 +18,14 @@
 #                        train the student on a strong (intensity + CutMix)
 #                        view (configs/mean_teacher/)
 #   cr_mean_teacher      context restoration -> mean teacher
-# At 1, 5 and 100 % of the labels, 3 seeds. Measured so far (2026-12-08):
-# unet_scratch and mean_teacher at 1 % (seeds 0-2) and 5 %, both regimes
-# (docs/results/README.md); the pretraining rows are not measured yet. The unlabelled pool is the
+# At 1, 5 and 100 % of the labels, 3 seeds. The unlabelled pool is the
 # training images (all 450, labels unused): at 100 % the mean-teacher rows
-# see no image the supervised row does not.
+# see no image the supervised row does not. Measured so far (2026-12-08):
+# unet_scratch and mean_teacher at 1 % and 5 %, seeds 0-2, both regimes
+# (docs/results/README.md); the pretraining rows and 100 % are not.
 #
 # Scale: half the recipe_vs_stock regimes (128 px images instead of 256,
-# 64 px crops instead of 128), so that the 36 runs of a regime fit an hour
+# 64 px crops instead of 128), so that the runs of a regime fit an hour
 # on 2 CPU cores; the same generator settings and set sizes (450 train /
 # 60 val / 200 test; 1 % = 5 labelled images). The report states each row's
 # cost (pretraining + fine-tuning minutes); equal fine-tuning iterations
