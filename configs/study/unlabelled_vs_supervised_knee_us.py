@@ -21,8 +21,8 @@
 # At 1, 5 and 100 % of the labels, 3 seeds. The unlabelled pool is the
 # training images (all 450, labels unused): at 100 % the mean-teacher rows
 # see no image the supervised row does not. Measured so far (2026-12-08):
-# unet_scratch and mean_teacher at 1 % and 5 %, seeds 0-2, both regimes
-# (docs/results/README.md); the pretraining rows and 100 % are not.
+# unet_scratch and mean_teacher at 1 % and 5 %, seeds 0-2, and 100 %, seed
+# 0, both regimes (docs/results/README.md); the pretraining rows are not.
 #
 # Scale: half the recipe_vs_stock regimes (128 px images instead of 256,
 # 64 px crops instead of 128), so that the runs of a regime fit an hour
