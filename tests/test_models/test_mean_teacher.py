@@ -329,3 +329,40 @@ def test_concat_dataset_of_the_config_builds(data_root):
     assert item['inputs']['sup'] is None
     assert item['inputs']['unsup_teacher'].shape == \
         item['inputs']['unsup_student'].shape
+
+
+@pytest.mark.parametrize('key,value,match', [
+    ('threshold', 1.5, 'threshold'),
+    ('class_keep_ratio', 0.0, 'class_keep_ratio'),
+    ('unsup_loss', 'kl', 'unsup_loss'),
+])
+def test_bad_semi_train_cfg_values_are_refused(key, value, match):
+    cfg = Config.fromfile(MT_CPU)
+    cfg.model.semi_train_cfg[key] = value
+    from mmseg.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        with pytest.raises(ValueError, match=match):
+            MODELS.build(cfg.model)
+
+
+def test_wrapper_keys_given_at_the_top_are_refused_with_where_they_go():
+    cfg = Config.fromfile(MT_CPU)
+    cfg.model.test_cfg = dict(mode='slide')
+    from mmseg.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        with pytest.raises(ValueError, match='model.segmentor'):
+            MODELS.build(cfg.model)
+
+
+def test_mean_teacher_hook_refuses_a_model_without_teacher():
+    from types import SimpleNamespace
+
+    from ussl_mm.engine.hooks import MeanTeacherHook
+    runner = SimpleNamespace(model=torch.nn.Linear(2, 2), iter=0,
+                             max_iters=10)
+    with pytest.raises(TypeError, match='teacher.*student'):
+        MeanTeacherHook().before_train(runner)
+    with pytest.raises(ValueError, match='momentum'):
+        MeanTeacherHook(momentum=0.0)
+    with pytest.raises(ValueError, match='rampup_ratio'):
+        MeanTeacherHook(rampup_ratio=2.0)
